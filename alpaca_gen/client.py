@@ -1,0 +1,340 @@
+"""The request layer: OpenAI or any OpenAI-compatible server, through the real client.
+
+It knows which failures a retry can fix. A 429 rate limit waits as long as the
+server asks (Retry-After, x-ratelimit-reset-*), with jitter, and halves the
+concurrency it allows itself; 5xx, timeouts and dropped connections back off
+exponentially a bounded number of times; a context-length 400 retries with a
+smaller max_tokens and remembers it. Bad key, no access, unknown model and an
+exhausted quota stop the run at once with the cause named, since no retry helps.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import openai
+
+from .errors import ApiRefusedError, ServerUnavailableError, UsageError, redact
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+@dataclass
+class ApiSettings:
+    model: str
+    base_url: str | None = None
+    api_key: str = ""
+    api: str = "completions"  # or "chat"
+    max_tokens: int = 3072
+    temperature: float = 1.0
+    top_p: float = 1.0
+    stop: list[str] = field(default_factory=list)
+    timeout: float = 300.0
+    max_retries: int = 5
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    concurrency: int = 4
+    list_prompts: bool = True  # completions: send a round's prompts as one list-prompt request
+
+
+@dataclass
+class Choice:
+    text: str
+    finish_reason: str | None
+
+
+@dataclass
+class RoundResult:
+    """What one round of prompts came back as (choices in prompt order)."""
+
+    choices: list[Choice | None]
+    api_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    garbled: int = 0
+    retries: int = 0
+
+
+class _Retry(Exception):
+    def __init__(self, delay: float, why: str):
+        self.delay = delay
+        self.why = why
+
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$")
+
+
+def parse_duration(value: str) -> float | None:
+    """Seconds in OpenAI's reset headers ("1s", "6m0s", "20ms") or Retry-After ("2", "0.5")."""
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    match = _DURATION.match(value)
+    if not match or not any(match.groups()):
+        return None
+    h, m, s, ms = (float(g) if g else 0.0 for g in match.groups())
+    return h * 3600 + m * 60 + s + ms / 1000
+
+
+def retry_after(headers) -> float | None:
+    """The wait a 429 asks for: retry-after-ms, retry-after, then the longest x-ratelimit-reset-*."""
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return float(ms) / 1000
+        except ValueError:
+            pass
+    for name in ("retry-after",):
+        if headers.get(name):
+            seconds = parse_duration(headers[name])
+            if seconds is not None:
+                return seconds
+    resets = [parse_duration(headers[h]) for h in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens") if headers.get(h)]
+    resets = [r for r in resets if r is not None]
+    return max(resets) if resets else None
+
+
+_CONTEXT_WORDS = re.compile(r"context length|context window|maximum context|reduce the length|too many tokens|exceeds? the (?:model'?s? )?(?:maximum|context)", re.I)
+
+
+def _error_code(exc: openai.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    err = body.get("error", body) if isinstance(body.get("error", body), dict) else body
+    return str(err.get("code") or err.get("type") or "")
+
+
+def _error_message(exc: openai.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    err = body.get("error", body)
+    if isinstance(err, dict) and err.get("message"):
+        return str(err["message"])
+    if isinstance(err, str):
+        return err
+    return str(exc.message)
+
+
+def smaller_max_tokens(message: str, current: int) -> int:
+    """A max_tokens that fits: from the numbers in the error when it gives them, else 80%."""
+    limit = re.search(r"maximum context length is (\d+)", message) or re.search(r"context (?:length|window)[^\d]{0,20}(\d+)", message)
+    used = re.search(r"\((\d+) in (?:your prompt|the messages|the prompt)", message) or re.search(r"(\d+) (?:prompt|input) tokens", message)
+    if limit and used:
+        fit = int(limit.group(1)) - int(used.group(1)) - 16
+        if 0 < fit < current:
+            return fit
+    return int(current * 0.8)
+
+
+class RequestClient:
+    """Sends rounds of prompts; one client per run."""
+
+    def __init__(self, settings: ApiSettings, *, warn: Callable[[str], None] | None = None):
+        if settings.api not in ("completions", "chat"):
+            raise UsageError(f"--api must be 'completions' or 'chat', got {settings.api!r}")
+        self.settings = settings
+        self._warn = warn or (lambda message: None)
+        self._client = openai.AsyncOpenAI(
+            api_key=settings.api_key or "no-key",
+            base_url=settings.base_url or OPENAI_BASE_URL,
+            max_retries=0,  # retries are decided here, by cause
+            timeout=settings.timeout,
+        )
+        self._max_in_flight = max(1, settings.concurrency)
+        self._allowed = self._max_in_flight
+        self._in_flight = 0
+        self._slot = asyncio.Condition()
+        self._pause_until = 0.0
+        self.succeeded = 0
+        self.max_tokens = settings.max_tokens
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    # -- concurrency ---------------------------------------------------------------------
+    async def _acquire(self) -> None:
+        async with self._slot:
+            await self._slot.wait_for(lambda: self._in_flight < self._allowed)
+            self._in_flight += 1
+        delay = self._pause_until - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _release(self) -> None:
+        async with self._slot:
+            self._in_flight -= 1
+            self._slot.notify_all()
+
+    async def _on_rate_limited(self, wait: float) -> None:
+        # Everyone waits out the limit, and fewer requests go out at once afterwards.
+        self._pause_until = max(self._pause_until, time.monotonic() + wait)
+        async with self._slot:
+            self._allowed = max(1, self._allowed // 2)
+
+    async def _on_success(self) -> None:
+        self.succeeded += 1
+        if self._allowed < self._max_in_flight:
+            async with self._slot:
+                self._allowed += 1
+                self._slot.notify_all()
+
+    # -- one HTTP request, classified -------------------------------------------------------
+    def _backoff(self, attempt: int) -> float:
+        s = self.settings
+        return min(s.backoff_cap, s.backoff_base * (2**attempt)) * random.uniform(0.5, 1.0)
+
+    def _where(self) -> str:
+        return redact(self.settings.base_url or OPENAI_BASE_URL, (self.settings.api_key,))
+
+    def _classify(self, exc: Exception, attempt: int) -> Exception:
+        """Turn a client exception into _Retry or a user-facing error to raise."""
+        s = self.settings
+        key = (s.api_key,)
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            code = _error_code(exc)
+            message = redact(_error_message(exc), key)
+            if status == 429:
+                if code == "insufficient_quota" or "quota" in message.lower():
+                    return ApiRefusedError(f"the API quota is exhausted (HTTP 429 insufficient_quota): {message}")
+                wait = retry_after(exc.response.headers if exc.response is not None else None)
+                wait = self._backoff(attempt) if wait is None else wait + random.uniform(0, 0.25 * wait + 0.05)
+                return _Retry(wait, "rate limited (HTTP 429)")
+            if status == 401:
+                return ApiRefusedError(f"the server at {self._where()} rejected the API key (HTTP 401): {message}")
+            if status == 403:
+                return ApiRefusedError(f"access denied by {self._where()} (HTTP 403): {message}")
+            if status == 404:
+                return ApiRefusedError(f"model {s.model!r} or endpoint not found at {self._where()} (HTTP 404): {message}")
+            if status in (400, 413, 422) and (code == "context_length_exceeded" or _CONTEXT_WORDS.search(message)):
+                smaller = smaller_max_tokens(message, self.max_tokens)
+                if smaller < 16:
+                    return ApiRefusedError(f"the prompt alone fills the model's context: {message}")
+                self._warn(f"context length exceeded; retrying with max_tokens {smaller} (was {self.max_tokens})")
+                self.max_tokens = smaller
+                return _Retry(0.0, "context length")
+            if status in (408, 409) or status >= 500:
+                return _Retry(self._backoff(attempt), f"server error (HTTP {status})")
+            return ApiRefusedError(f"the server refused the request (HTTP {status}): {message}")
+        if isinstance(exc, openai.APITimeoutError):
+            return _Retry(self._backoff(attempt), f"no answer within {s.timeout:g}s")
+        if isinstance(exc, openai.APIConnectionError):
+            if self.succeeded == 0 and attempt >= 1:
+                cause = exc.__cause__ or exc
+                return ServerUnavailableError(f"cannot reach the server at {self._where()}: {redact(str(cause), key) or 'connection failed'}")
+            return _Retry(self._backoff(attempt), "connection failed")
+        return exc
+
+    async def _call(self, prompt: str | list[str]) -> tuple[object, int]:
+        """One logical request with retries; returns (response or None if garbled, retries)."""
+        s = self.settings
+        attempt = 0
+        rate_limited = 0
+        while True:
+            await self._acquire()
+            try:
+                if s.api == "chat":
+                    response = await self._client.chat.completions.create(
+                        model=s.model, messages=[{"role": "user", "content": prompt}],
+                        max_tokens=self.max_tokens, temperature=s.temperature, top_p=s.top_p,
+                        stop=s.stop or None,
+                    )
+                else:
+                    response = await self._client.completions.create(
+                        model=s.model, prompt=prompt, max_tokens=self.max_tokens,
+                        temperature=s.temperature, top_p=s.top_p, stop=s.stop or None,
+                    )
+            except (openai.APIResponseValidationError, ValueError):
+                await self._release()
+                return None, attempt
+            except openai.APIError as exc:
+                await self._release()
+                outcome = self._classify(exc, attempt)
+                if not isinstance(outcome, _Retry):
+                    raise outcome from None
+                if outcome.why.startswith("rate limited"):
+                    rate_limited += 1
+                    await self._on_rate_limited(outcome.delay)
+                    limit = s.max_retries * 2 + 4
+                    exhausted = rate_limited > limit
+                else:
+                    attempt += 1
+                    exhausted = attempt > s.max_retries
+                if exhausted:
+                    raise ServerUnavailableError(
+                        f"giving up on {self._where()} after {attempt + rate_limited} retries: {outcome.why}"
+                    ) from None
+                self._warn(f"{outcome.why}; retrying in {outcome.delay:.1f}s")
+                if outcome.delay > 0 and not outcome.why.startswith("rate limited"):
+                    await asyncio.sleep(outcome.delay)
+                continue
+            await self._release()
+            await self._on_success()
+            return response, attempt + rate_limited
+
+    @staticmethod
+    def _usage(response) -> tuple[int, int]:
+        usage = getattr(response, "usage", None)
+        if usage is None:
+            return 0, 0
+        return int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0)
+
+    async def run_round(self, prompts: list[str]) -> RoundResult:
+        """Send one round; choices come back in prompt order (None where garbled)."""
+        s = self.settings
+        result = RoundResult(choices=[None] * len(prompts))
+        if s.api == "completions" and s.list_prompts:
+            response, retries = await self._call(prompts if len(prompts) > 1 else prompts[0])
+            result.api_calls = 1
+            result.retries = retries
+            self._collect_completions(response, result)
+            return result
+        calls = [self._call(p) for p in prompts]
+        outcomes = await asyncio.gather(*calls)
+        result.api_calls = len(prompts)
+        for position, (response, retries) in enumerate(outcomes):
+            result.retries += retries
+            if response is None:
+                result.garbled += 1
+                continue
+            p, c = self._usage(response)
+            result.prompt_tokens += p
+            result.completion_tokens += c
+            choices = getattr(response, "choices", None) or []
+            if not choices:
+                result.garbled += 1
+                continue
+            choice = choices[0]
+            if s.api == "chat":
+                message = getattr(choice, "message", None)
+                text = getattr(message, "content", None) if message is not None else None
+            else:
+                text = getattr(choice, "text", None)
+            if not isinstance(text, str) or not text.strip():
+                result.garbled += 1
+                continue
+            result.choices[position] = Choice(text, getattr(choice, "finish_reason", None))
+        return result
+
+    def _collect_completions(self, response, result: RoundResult) -> None:
+        if response is None:
+            result.garbled += len(result.choices)
+            return
+        p, c = self._usage(response)
+        result.prompt_tokens += p
+        result.completion_tokens += c
+        choices = getattr(response, "choices", None) or []
+        for choice in choices:
+            index = getattr(choice, "index", None)
+            text = getattr(choice, "text", None)
+            if not isinstance(index, int) or not 0 <= index < len(result.choices):
+                continue
+            if isinstance(text, str) and text.strip():
+                result.choices[index] = Choice(text, getattr(choice, "finish_reason", None))
+        result.garbled += sum(1 for c in result.choices if c is None)

@@ -1,0 +1,89 @@
+"""Split a completion into numbered tasks: ``N. Instruction / N. Input / N. Output``.
+
+Stanford's parser splits on ``###`` and expects task numbers to count up from
+the prompt's next number; one skipped or repeated number drops every later task,
+and a ``###`` inside an output empties it. Here each task starts at a line of the
+form ``N. Instruction:`` with any N, and runs to the next such line, so numbering
+slips cost nothing and ``###`` is only a separator where it stands alone at the end
+of a task. Everything dropped is counted under a reason.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .text import normalize_space
+
+_NUM = r"(?:\*\*)?(\d{1,3})[ \t]*[.)][ \t]*(?:\*\*)?[ \t]*"
+_COLON = r"[ \t]*(?:\*\*)?[ \t]*[:：][ \t]*(?:\*\*)?"
+_INSTRUCTION = re.compile(rf"(?im)^[ \t>#*-]*{_NUM}(?:Instruction|지시문|지시|명령어|명령){_COLON}")
+_INPUT = re.compile(rf"(?im)^[ \t>*-]*(?:{_NUM})?(?:Input|입력){_COLON}")
+_OUTPUT = re.compile(rf"(?im)^[ \t>*-]*(?:{_NUM})?(?:Output|출력|응답){_COLON}")
+# A separator line ("###", "##", "---") left at the end of a task.
+_TRAILING_SEPARATOR = re.compile(r"(?:\n[ \t]*(?:#{2,}|-{3,})[ \t]*)+\s*$")
+_NO_INPUT = re.compile(r"^[<\[(]?\s*(?:no[\s_-]*input|none|n/?a|입력\s*없음|없음)\s*[>\])]?\.?$", re.I)
+
+
+@dataclass(frozen=True)
+class ParsedTask:
+    instruction: str
+    input: str
+    output: str
+    number: int
+
+
+@dataclass
+class ParseResult:
+    tasks: list[ParsedTask] = field(default_factory=list)
+    dropped: Counter = field(default_factory=Counter)
+
+
+def is_no_input(text: str) -> bool:
+    return bool(_NO_INPUT.match(text.strip()))
+
+
+def _clean_block(text: str) -> str:
+    return _TRAILING_SEPARATOR.sub("", text.strip()).strip()
+
+
+def parse_completion(text: str, finish_reason: str | None, *, next_number: int | None = None) -> ParseResult:
+    """Parse one choice's text.
+
+    ``next_number`` is given for the completions API, whose prompt ends with
+    ``K. Instruction:``: the completion starts in the middle of task K, so the
+    label is put back before parsing. Chat replies carry their own labels.
+    """
+    result = ParseResult()
+    if next_number is not None:
+        text = f"{next_number}. Instruction:" + text
+    starts = list(_INSTRUCTION.finditer(text))
+    if not starts:
+        result.dropped["no_tasks_in_completion"] += 1
+        return result
+    for i, start in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        block = text[start.end():end]
+        is_last = i == len(starts) - 1
+        if is_last and finish_reason == "length":
+            # The model ran out of tokens; its last task is very likely cut short.
+            result.dropped["truncated"] += 1
+            continue
+        input_label = _INPUT.search(block)
+        output_label = _OUTPUT.search(block, input_label.end() if input_label else 0)
+        if input_label is None or output_label is None:
+            result.dropped["malformed"] += 1
+            continue
+        instruction = normalize_space(_clean_block(block[: input_label.start()]))
+        task_input = _clean_block(block[input_label.end(): output_label.start()])
+        output = _clean_block(block[output_label.end():])
+        if is_no_input(task_input):
+            task_input = ""
+        if not instruction:
+            result.dropped["empty_instruction"] += 1
+            continue
+        if not output:
+            result.dropped["empty_output"] += 1
+            continue
+        result.tasks.append(ParsedTask(instruction, task_input, output, int(start.group(1))))
+    return result

@@ -1,0 +1,440 @@
+"""``generate``: seeds → prompts → client → parse → filters → similarity → store.
+
+Rounds are sent concurrently but processed and committed strictly in round order,
+and the prompt of every request depends only on (seed, request number), so a run
+killed and resumed writes the same regen.json as one that never stopped, and the
+output does not depend on --concurrency (for a deterministic server).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import prompts as prompt_mod
+from .client import OPENAI_BASE_URL, ApiSettings, RequestClient, RoundResult
+from .errors import Interrupted, UsageError, redact
+from .filters import drop_reason
+from .parse import parse_completion
+from .resources import default_seed_tasks_path
+from .seeds import SeedTask, load_seed_tasks, seeds_for_lang
+from .similarity import NearDuplicateIndex
+from .store import RegenStore
+from .tokenizers import TOKENIZER_NAMES, tokenizer_for
+
+LANGS = ("en", "ko")
+DEFAULT_MODEL = {"completions": "gpt-3.5-turbo-instruct", "chat": "gpt-4o-mini"}
+
+
+@dataclass
+class GenerateConfig:
+    output_dir: str = "./"
+    seed_tasks_path: str | None = None
+    num_instructions_to_generate: int = 100
+    model_name: str | None = None
+    num_prompt_instructions: int = 3
+    request_batch_size: int = 5
+    temperature: float = 1.0
+    top_p: float = 1.0
+    num_cpus: int = 16
+    lang: str = "en"
+    api: str = "completions"
+    base_url: str | None = None
+    api_key: str | None = None
+    max_tokens: int = 3072
+    similarity_threshold: float = 0.7
+    seed: int | None = None
+    concurrency: int = 4
+    max_requests: int | None = None
+    dry_run: bool = False
+    prompt_path: str | None = None
+    cross_lang_seeds: bool = False
+    tokenizer: str | None = None
+    similarity_stats: bool = True
+    max_retries: int = 5
+    backoff_base: float = 1.0
+    request_timeout: float = 300.0
+    progress: bool | None = None
+
+    def validate(self) -> None:
+        def integer(name: str, minimum: int, allow_none: bool = False) -> None:
+            value = getattr(self, name)
+            if value is None and allow_none:
+                return
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise UsageError(f"--{name} must be a whole number ≥ {minimum}, got {value!r}")
+
+        def number(name: str, low: float, high: float) -> None:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise UsageError(f"--{name} must be a number from {low:g} to {high:g}, got {value!r}")
+
+        if self.lang not in LANGS:
+            raise UsageError(f"--lang must be one of: {', '.join(LANGS)} (got {self.lang!r})")
+        if self.api not in DEFAULT_MODEL:
+            raise UsageError(f"--api must be 'completions' or 'chat' (got {self.api!r})")
+        if self.tokenizer is not None and self.tokenizer not in TOKENIZER_NAMES:
+            raise UsageError(f"--tokenizer must be one of: {', '.join(TOKENIZER_NAMES)} (got {self.tokenizer!r})")
+        integer("num_instructions_to_generate", 1)
+        integer("num_prompt_instructions", 1)
+        integer("request_batch_size", 1)
+        integer("num_cpus", 1)
+        integer("max_tokens", 16)
+        integer("concurrency", 1)
+        integer("max_requests", 1, allow_none=True)
+        integer("max_retries", 0)
+        integer("seed", 0, allow_none=True)
+        number("temperature", 0, 2)
+        number("top_p", 0, 1)
+        number("similarity_threshold", 0, 1)
+        number("backoff_base", 0, 600)
+        number("request_timeout", 0.001, 86400)
+        if self.model_name is not None and (not isinstance(self.model_name, str) or not self.model_name):
+            raise UsageError("--model_name must be a non-empty string")
+
+
+@dataclass
+class RunStats:
+    rounds: int = 0
+    api_calls: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    candidates: int = 0
+    kept: int = 0
+    garbled_choices: int = 0
+    dropped: Counter = field(default_factory=Counter)
+
+    def add_round(self, result: RoundResult) -> None:
+        self.rounds += 1
+        self.api_calls += result.api_calls
+        self.retries += result.retries
+        self.prompt_tokens += result.prompt_tokens
+        self.completion_tokens += result.completion_tokens
+        self.garbled_choices += result.garbled
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["dropped"] = dict(sorted(self.dropped.items()))
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "RunStats":
+        stats = cls()
+        for key, value in (data or {}).items():
+            if key == "dropped" and isinstance(value, dict):
+                stats.dropped = Counter({k: int(v) for k, v in value.items()})
+            elif hasattr(stats, key) and isinstance(value, int):
+                setattr(stats, key, value)
+        return stats
+
+    def merged(self, other: "RunStats") -> "RunStats":
+        total = RunStats.from_dict(self.as_dict())
+        for key in ("rounds", "api_calls", "retries", "prompt_tokens", "completion_tokens", "candidates", "kept", "garbled_choices"):
+            setattr(total, key, getattr(total, key) + getattr(other, key))
+        total.dropped = total.dropped + other.dropped
+        return total
+
+
+def sample_prompt_seeds(seeds: list[SeedTask], seed: int, prompt_number: int, k: int) -> list[SeedTask]:
+    """The example tasks of prompt ``prompt_number``: a function of (seed, prompt number) only."""
+    rng = random.Random(f"alpaca-gen:{seed}:{prompt_number}")
+    return rng.sample(seeds, min(k, len(seeds)))
+
+
+class Generator:
+    """One ``generate`` run. Build with a validated config; call :meth:`run`."""
+
+    def __init__(self, config: GenerateConfig, *, out=None, err=None):
+        config.validate()
+        self.config = config
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.model = config.model_name or DEFAULT_MODEL[config.api]
+        self.base_url = config.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        self.api_key = config.api_key or os.environ.get("OPENAI_API_KEY") or ""
+        self.seed_path = Path(config.seed_tasks_path) if config.seed_tasks_path else default_seed_tasks_path()
+        all_seeds = load_seed_tasks(self.seed_path)
+        self.seeds = seeds_for_lang(all_seeds, config.lang, cross_lang=config.cross_lang_seeds, path=self.seed_path)
+        self.cross_lang = any(s.lang != config.lang for s in self.seeds)
+        if len(self.seeds) < config.num_prompt_instructions:
+            raise UsageError(
+                f"--num_prompt_instructions is {config.num_prompt_instructions} but {self.seed_path} has only "
+                f"{len(self.seeds)} {config.lang} seed tasks"
+            )
+        self.template = prompt_mod.load_template(config.lang, config.prompt_path)
+        self.stats = RunStats()
+        self._bar = None
+
+    # -- helpers ---------------------------------------------------------------------------
+    def warn(self, message: str) -> None:
+        line = "alpaca-gen: " + redact(message, (self.api_key,))
+        if self._bar is not None:
+            self._bar.write(line, file=self.err)
+        else:
+            print(line, file=self.err, flush=True)
+
+    def render(self, seeds: list[SeedTask]) -> str:
+        if self.config.api == "chat":
+            return prompt_mod.render_chat_prompt(self.template, seeds, cross_lang=self.cross_lang)
+        return prompt_mod.render_completion_prompt(self.template, seeds, cross_lang=self.cross_lang)
+
+    def round_prompts(self, round_number: int, size: int, seed: int) -> list[tuple[list[SeedTask], str]]:
+        batch = self.config.request_batch_size
+        out = []
+        for position in range(size):
+            examples = sample_prompt_seeds(self.seeds, seed, round_number * batch + position, self.config.num_prompt_instructions)
+            out.append((examples, self.render(examples)))
+        return out
+
+    # -- dry run -------------------------------------------------------------------------------
+    def dry_run(self) -> dict:
+        seed = self.config.seed if self.config.seed is not None else 0
+        round_number = 0
+        state_file = Path(self.config.output_dir) / ".alpaca-gen" / "state.json"
+        try:
+            state = json.loads(state_file.read_text(encoding="utf-8"))
+            round_number = int(state.get("next_request", 0))
+            if self.config.seed is None and isinstance(state.get("seed"), int):
+                seed = state["seed"]
+        except (OSError, ValueError, TypeError):
+            pass
+        where = redact(self.base_url or OPENAI_BASE_URL, (self.api_key,))
+        print(f"# dry run: nothing is sent. {self.config.api} API at {where}, model {self.model}", file=self.out)
+        print(
+            f"# max_tokens {self.config.max_tokens}, temperature {self.config.temperature}, top_p {self.config.top_p}, "
+            f"stop {prompt_mod.stop_sequences(self.template)!r}, seed {seed}",
+            file=self.out,
+        )
+        prompts = self.round_prompts(round_number, self.config.request_batch_size, seed)
+        for position, (examples, text) in enumerate(prompts):
+            ids = ", ".join(t.id for t in examples)
+            print(f"\n===== request {round_number}, prompt {position} (seed tasks: {ids}) =====", file=self.out)
+            print(text, file=self.out)
+        return {"dry_run": True, "prompts": len(prompts)}
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self) -> dict:
+        if self.config.dry_run:
+            return self.dry_run()
+        if not self.api_key and not self.base_url:
+            raise UsageError(
+                "no API key: set OPENAI_API_KEY or pass --api_key "
+                "(for a local server such as vLLM, llama.cpp or Ollama pass --base_url; it needs no key)"
+            )
+        store = RegenStore(self.config.output_dir)
+        store.open()
+        try:
+            return self._run_with_store(store)
+        finally:
+            store.close()
+
+    def _run_with_store(self, store: RegenStore) -> dict:
+        cfg = self.config
+        state = store.state
+        if state.get("lang") and state["lang"] != cfg.lang:
+            raise UsageError(
+                f"{store.path} was generated with --lang {state['lang']}; resume it with --lang {state['lang']} "
+                "or choose another --output_dir"
+            )
+        if store.recovered_state:
+            self.warn(f"no run state matching {store.path}; continuing after its last recorded request")
+        seed = cfg.seed if cfg.seed is not None else state.get("seed")
+        if seed is None:
+            seed = random.SystemRandom().randrange(2**31)
+        elif cfg.seed is not None and state.get("seed") not in (None, cfg.seed):
+            self.warn(f"--seed {cfg.seed} differs from the seed {state['seed']} this output was started with")
+        earlier = RunStats.from_dict(state.get("totals"))
+        if isinstance(state.get("max_tokens"), int) and state["max_tokens"] < cfg.max_tokens:
+            max_tokens = state["max_tokens"]  # a smaller limit learned from a context-length error
+        else:
+            max_tokens = cfg.max_tokens
+
+        tokenizer = tokenizer_for(cfg.lang, cfg.tokenizer)
+        index = NearDuplicateIndex(tokenizer, cfg.similarity_threshold, similarity_stats=cfg.similarity_stats)
+        for task in self.seeds:
+            index.add(task.instruction)
+        for record in store.records:
+            index.add(record["instruction"])
+
+        target = cfg.num_instructions_to_generate
+        settings = ApiSettings(
+            model=self.model, base_url=self.base_url, api_key=self.api_key, api=cfg.api, max_tokens=max_tokens,
+            temperature=cfg.temperature, top_p=cfg.top_p, stop=prompt_mod.stop_sequences(self.template),
+            timeout=cfg.request_timeout, max_retries=cfg.max_retries, backoff_base=cfg.backoff_base,
+            concurrency=cfg.concurrency,
+        )
+        started = time.monotonic()
+        stopped_because = "target reached"
+        interrupted: int | None = None
+        self._bar = tqdm(
+            total=target, initial=min(len(store.records), target), unit="instr", desc="kept",
+            disable=(not cfg.progress) if cfg.progress is not None else None, file=self.err, dynamic_ncols=True,
+        )
+        try:
+            if len(store.records) >= target:
+                stopped_because = f"{store.path.name} already has {len(store.records)} records (target {target})"
+            else:
+                stopped_because, interrupted = asyncio.run(
+                    self._loop(store, index, settings, seed, target, earlier)
+                )
+        finally:
+            self._bar.close()
+            self._bar = None
+        summary = self._summary(store, earlier, started, stopped_because, seed)
+        self._write_summary(store, summary)
+        self._print_summary(summary)
+        if interrupted is not None:
+            raise Interrupted(interrupted)
+        return summary
+
+    async def _loop(self, store, index, settings, seed, target, earlier) -> tuple[str, int | None]:
+        cfg = self.config
+        client = RequestClient(settings, warn=self.warn)
+        loop = asyncio.get_running_loop()
+        main = asyncio.current_task()
+        caught: list[int] = []
+
+        def on_signal(signum: int) -> None:
+            if not caught:
+                caught.append(signum)
+                main.cancel()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, on_signal, signum)
+        batch = cfg.request_batch_size
+        calls_per_round = 1 if (cfg.api == "completions") else batch
+        rounds_in_flight = max(1, -(-cfg.concurrency // calls_per_round))
+        next_round = int(store.state.get("next_request", 0))
+        scheduled_calls = 0
+        pending: dict[int, tuple[list, asyncio.Task]] = {}
+        stopped = "target reached"
+        try:
+            while len(store.records) < target:
+                while len(pending) < rounds_in_flight:
+                    if cfg.max_requests is not None and scheduled_calls >= cfg.max_requests:
+                        break
+                    size = batch
+                    if cfg.max_requests is not None and cfg.api == "chat":
+                        size = min(batch, cfg.max_requests - scheduled_calls)
+                    prompts = self.round_prompts(next_round, size, seed)
+                    task = asyncio.ensure_future(client.run_round([text for _, text in prompts]))
+                    pending[next_round] = (prompts, task)
+                    scheduled_calls += 1 if cfg.api == "completions" else size
+                    next_round += 1
+                if not pending:
+                    stopped = f"--max_requests {cfg.max_requests} reached"
+                    break
+                round_number = min(pending)
+                prompts, task = pending.pop(round_number)
+                result = await task
+                self._commit_round(store, index, round_number, prompts, result, seed, target, earlier, client)
+        except asyncio.CancelledError:
+            if not caught:
+                raise
+            stopped = f"interrupted by {signal.Signals(caught[0]).name}"
+        finally:
+            for _, task in pending.values():
+                task.cancel()
+            await asyncio.gather(*(t for _, t in pending.values()), return_exceptions=True)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+            await client.close()
+        return stopped, (caught[0] if caught else None)
+
+    def _commit_round(self, store, index, round_number, prompts, result, seed, target, earlier, client) -> None:
+        cfg = self.config
+        self.stats.add_round(result)
+        next_number = cfg.num_prompt_instructions + 1 if cfg.api == "completions" else None
+        kept: list[dict] = []
+        for position, choice in enumerate(result.choices):
+            if choice is None:
+                continue
+            parsed = parse_completion(choice.text, choice.finish_reason, next_number=next_number)
+            self.stats.dropped.update(parsed.dropped)
+            examples = prompts[position][0]
+            for task in parsed.tasks:
+                self.stats.candidates += 1
+                reason = drop_reason(task, cfg.lang)
+                if reason:
+                    self.stats.dropped[reason] += 1
+                    continue
+                if len(store.records) + len(kept) >= target:
+                    self.stats.dropped["over_target"] += 1
+                    continue
+                verdict = index.offer(task.instruction)
+                if verdict.duplicate:
+                    self.stats.dropped["near_duplicate"] += 1
+                    continue
+                record = {"instruction": task.instruction, "input": task.input, "output": task.output}
+                if cfg.similarity_stats:
+                    record["most_similar_instructions"] = verdict.most_similar
+                    record["avg_similarity_score"] = verdict.avg_similarity
+                record["provenance"] = {
+                    "lang": cfg.lang, "model": self.model, "api": cfg.api, "request": round_number,
+                    "prompt": position, "seed_task_ids": [t.id for t in examples],
+                }
+                kept.append(record)
+        self.stats.kept += len(kept)
+        state = {
+            "next_request": round_number + 1, "seed": seed, "lang": cfg.lang,
+            "max_tokens": client.max_tokens, "totals": earlier.merged(self.stats).as_dict(),
+        }
+        store.commit(kept, state)
+        if self._bar is not None:
+            self._bar.update(len(kept))
+            self._bar.set_postfix(requests=self.stats.api_calls, dropped=sum(self.stats.dropped.values()), refresh=False)
+
+    # -- summary ----------------------------------------------------------------------------------
+    def _summary(self, store, earlier: RunStats, started: float, stopped_because: str, seed: int) -> dict:
+        elapsed = time.monotonic() - started
+        this_run = self.stats.as_dict()
+        this_run["elapsed_seconds"] = round(elapsed, 3)
+        this_run["requests_per_second"] = round(self.stats.api_calls / elapsed, 3) if elapsed > 0 else 0.0
+        return {
+            "output": str(store.path),
+            "records_in_file": len(store.records),
+            "target": self.config.num_instructions_to_generate,
+            "stopped_because": stopped_because,
+            "lang": self.config.lang,
+            "model": self.model,
+            "api": self.config.api,
+            "seed": seed,
+            "this_run": this_run,
+            "all_runs": earlier.merged(self.stats).as_dict(),
+        }
+
+    def _write_summary(self, store: RegenStore, summary: dict) -> None:
+        path = store.output_dir / "summary.json"
+        tmp = path.with_name("summary.json.tmp")
+        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+    def _print_summary(self, summary: dict) -> None:
+        run = summary["this_run"]
+        dropped = run["dropped"]
+        lines = [
+            f"alpaca-gen: {summary['stopped_because']}; {summary['records_in_file']}/{summary['target']} records in {summary['output']}",
+            f"  this run: {run['api_calls']} requests ({run['retries']} retries) in {run['elapsed_seconds']:.1f}s, "
+            f"{run['prompt_tokens']} prompt + {run['completion_tokens']} completion tokens",
+            f"  candidates {run['candidates']}, kept {run['kept']}, dropped {sum(dropped.values())}"
+            + (": " + ", ".join(f"{k} {v}" for k, v in sorted(dropped.items(), key=lambda kv: -kv[1])) if dropped else ""),
+        ]
+        if run["garbled_choices"]:
+            lines.append(f"  unusable completions (empty or garbled): {run['garbled_choices']}")
+        print("\n".join(lines), file=self.out, flush=True)
+
+
+def generate(config: GenerateConfig | None = None, **flags) -> dict:
+    """Run generation; returns the summary. Library entry point behind ``alpaca-gen generate``."""
+    config = config or GenerateConfig(**flags)
+    return Generator(config).run()

@@ -1,0 +1,117 @@
+"""``alpaca-gen seeds check``: is a seed file fit to prompt with?
+
+Per language: counts, classification and input shares, near-duplicate pairs
+(ROUGE-L with the tokenizer generation uses for that language), schema problems
+with line numbers, and tasks whose text is not in their declared language.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .resources import default_seed_tasks_path
+from .seeds import LANGS, SeedProblem, SeedTask, read_seed_file
+from .similarity import NearDuplicateIndex
+from .text import hangul_share, latin_share
+from .tokenizers import tokenizer_for
+
+
+@dataclass
+class LangReport:
+    lang: str
+    count: int
+    classification: int
+    with_input: int
+    near_pairs: list[tuple[str, str, float]] = field(default_factory=list)
+    wrong_language: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def classification_share(self) -> float:
+        return self.classification / self.count if self.count else 0.0
+
+    @property
+    def input_share(self) -> float:
+        return self.with_input / self.count if self.count else 0.0
+
+
+@dataclass
+class SeedReport:
+    path: str
+    problems: list[SeedProblem]
+    languages: list[LangReport]
+
+    @property
+    def ok(self) -> bool:
+        """No schema problems and every task in its declared language."""
+        return not self.problems and all(not r.wrong_language for r in self.languages)
+
+    @property
+    def near_pair_count(self) -> int:
+        return sum(len(r.near_pairs) for r in self.languages)
+
+
+def _in_language(task: SeedTask) -> bool:
+    text = task.instruction
+    if task.lang == "ko":
+        return hangul_share(text) >= 0.5
+    return latin_share(text) >= 0.5
+
+
+def near_pairs(tasks: list[SeedTask], lang: str, threshold: float) -> list[tuple[str, str, float]]:
+    """Every pair of tasks whose instructions score above the threshold."""
+    index = NearDuplicateIndex(tokenizer_for(lang), threshold, similarity_stats=True, top_k=len(tasks) or 1)
+    pairs = []
+    for task in tasks:
+        verdict = index.check(task.instruction)
+        for text, score in (verdict.most_similar or {}).items():
+            if score > threshold:
+                other = next(t.id for t in tasks if t.instruction == text)
+                pairs.append((other, task.id, score))
+        index.add(task.instruction)
+    return pairs
+
+
+def check_seed_file(path: str | Path | None = None, *, lang: str | None = None, threshold: float = 0.7) -> SeedReport:
+    path = Path(path) if path else default_seed_tasks_path()
+    tasks, problems = read_seed_file(path)
+    if not tasks and not problems:
+        problems = [SeedProblem(0, "the file holds no seed tasks")]
+    langs = [lang] if lang else [code for code in LANGS if any(t.lang == code for t in tasks)]
+    reports = []
+    for code in langs:
+        subset = [t for t in tasks if t.lang == code]
+        report = LangReport(
+            lang=code,
+            count=len(subset),
+            classification=sum(t.is_classification for t in subset),
+            with_input=sum(bool(t.input.strip()) for t in subset),
+        )
+        report.near_pairs = near_pairs(subset, code, threshold)
+        report.wrong_language = [(t.line, t.id) for t in subset if not _in_language(t)]
+        reports.append(report)
+    return SeedReport(str(path), problems, reports)
+
+
+def print_report(report: SeedReport, *, max_pairs: int = 20, strict: bool = False, out=None) -> None:
+    out = out or sys.stdout
+    print(f"{report.path}", file=out)
+    for r in report.languages:
+        print(
+            f"  {r.lang}: {r.count} tasks, classification {r.classification} ({r.classification_share:.1%}), "
+            f"with input {r.with_input} ({r.input_share:.1%}), near-duplicate pairs {len(r.near_pairs)}, "
+            f"not in {r.lang} {len(r.wrong_language)}",
+            file=out,
+        )
+        for a, b, score in r.near_pairs[:max_pairs]:
+            print(f"    near duplicate: {a} ~ {b} (ROUGE-L {score:.3f})", file=out)
+        for line, task_id in r.wrong_language:
+            print(f"    line {line}: {task_id} is not written in {r.lang}", file=out)
+    for problem in report.problems:
+        print(f"  problem: {problem}", file=out)
+    if not report.ok:
+        print("  FAILED", file=out)
+    elif report.near_pair_count:
+        print(f"  {'FAILED' if strict else 'OK with warnings'}: {report.near_pair_count} near-duplicate pairs", file=out)
+    else:
+        print("  OK", file=out)

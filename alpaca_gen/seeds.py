@@ -1,0 +1,146 @@
+"""Seed tasks: the self-instruct JSONL schema, read with errors that name the line.
+
+A record is ``{"id", "name", "instruction", "instances": [{"input", "output"}],
+"is_classification", "lang"}``. ``lang`` is optional and means English when
+absent, so Stanford's and self-instruct's seed files load unchanged.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DataError, NoInputError
+
+LANGS = ("en", "ko")
+REQUIRED_FIELDS = ("id", "instruction", "instances")
+
+
+@dataclass(frozen=True)
+class SeedTask:
+    id: str
+    name: str
+    instruction: str
+    input: str
+    output: str
+    is_classification: bool
+    lang: str
+    line: int
+
+
+@dataclass(frozen=True)
+class SeedProblem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+def _parse_record(obj: object, line: int) -> tuple[SeedTask | None, str | None]:
+    if not isinstance(obj, dict):
+        return None, "not a JSON object"
+    for field in REQUIRED_FIELDS:
+        if field not in obj:
+            return None, f"missing field {field!r}"
+    instruction = obj["instruction"]
+    if not isinstance(instruction, str) or not instruction.strip():
+        return None, "'instruction' must be a non-empty string"
+    instances = obj["instances"]
+    if not isinstance(instances, list) or not instances:
+        return None, "'instances' must be a non-empty list"
+    first = instances[0]
+    if not isinstance(first, dict) or "input" not in first or "output" not in first:
+        return None, "'instances[0]' must be an object with 'input' and 'output'"
+    if not isinstance(first["input"], str) or not isinstance(first["output"], str):
+        return None, "'input' and 'output' must be strings"
+    if not first["output"].strip():
+        return None, "'output' is empty"
+    lang = obj.get("lang", "en")
+    if lang not in LANGS:
+        return None, f"'lang' must be one of {', '.join(LANGS)}, got {lang!r}"
+    is_clf = obj.get("is_classification", False)
+    if not isinstance(is_clf, bool):
+        return None, "'is_classification' must be true or false"
+    return (
+        SeedTask(
+            id=str(obj["id"]),
+            name=str(obj.get("name", "")),
+            instruction=instruction,
+            input=first["input"],
+            output=first["output"],
+            is_classification=is_clf,
+            lang=lang,
+            line=line,
+        ),
+        None,
+    )
+
+
+def read_seed_file(path: str | Path) -> tuple[list[SeedTask], list[SeedProblem]]:
+    """Read every record, collecting problems instead of stopping at the first."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise NoInputError(f"seed file not found: {path}") from None
+    except IsADirectoryError:
+        raise NoInputError(f"seed file is a directory: {path}") from None
+    except OSError as exc:
+        raise NoInputError(f"cannot read seed file {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    tasks: list[SeedTask] = []
+    problems: list[SeedProblem] = []
+    seen_ids: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(SeedProblem(number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
+            continue
+        task, problem = _parse_record(obj, number)
+        if problem:
+            problems.append(SeedProblem(number, problem))
+            continue
+        assert task is not None
+        if task.id in seen_ids:
+            problems.append(SeedProblem(number, f"duplicate id {task.id!r} (first on line {seen_ids[task.id]})"))
+            continue
+        seen_ids[task.id] = number
+        tasks.append(task)
+    return tasks, problems
+
+
+def load_seed_tasks(path: str | Path) -> list[SeedTask]:
+    """All seed tasks of a file; any malformed record is an error naming its line."""
+    tasks, problems = read_seed_file(path)
+    if problems:
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more problems; run 'alpaca-gen seeds check {path}')" if len(problems) > 1 else ""
+        raise DataError(f"{path}:{first.line}: {first.message}{more}")
+    if not tasks:
+        raise DataError(f"{path}: no seed tasks in the file")
+    return tasks
+
+
+def seeds_for_lang(tasks: list[SeedTask], lang: str, *, cross_lang: bool = False, path: str | Path = "") -> list[SeedTask]:
+    """The seeds a --lang run samples from.
+
+    A file without seeds of that language is an error unless the user opted into
+    cross-language seeds (then the prompt tells the model which language to write).
+    """
+    matching = [t for t in tasks if t.lang == lang]
+    if matching:
+        return matching
+    if cross_lang:
+        return list(tasks)
+    langs = sorted({t.lang for t in tasks})
+    raise DataError(
+        f"{path or 'the seed file'} has no seed tasks with lang {lang!r} (it has: {', '.join(langs)}); "
+        f"add some, or pass --cross_lang_seeds to use them anyway"
+    )
