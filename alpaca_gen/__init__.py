@@ -1,20 +1,47 @@
 """alpaca-gen: Stanford-Alpaca-style self-instruct data generation, in English and Korean.
 
-The public API, re-exported here; the ``alpaca-gen`` command is a thin shell over it.
+The public API, re-exported here lazily (so ``alpaca-gen --help`` and Ctrl-C during
+start-up do not wait for the openai client to import); the ``alpaca-gen`` command
+is a thin shell over it.
 """
-from .errors import AlpacaGenError
-from .filters import drop_reason
-from .parse import ParsedTask, parse_completion
-from .pipeline import GenerateConfig, Generator, generate
-from .prompts import load_template, render_chat_prompt, render_completion_prompt
-from .seeds import SeedTask, load_seed_tasks
-from .similarity import NearDuplicateIndex, rouge_l_f1
-from .store import RegenStore
-from .tokenizers import Tokenizer, get_tokenizer, tokenizer_for
+from __future__ import annotations
 
-__all__ = [
-    "AlpacaGenError", "GenerateConfig", "Generator", "NearDuplicateIndex", "ParsedTask", "RegenStore",
-    "SeedTask", "Tokenizer", "drop_reason", "generate", "get_tokenizer", "load_seed_tasks", "load_template",
-    "parse_completion", "render_chat_prompt", "render_completion_prompt", "rouge_l_f1", "tokenizer_for",
-]
+import importlib
+
+_EXPORTS = {
+    "AlpacaGenError": "errors",
+    "drop_reason": "filters",
+    "ParsedTask": "parse",
+    "parse_completion": "parse",
+    "GenerateConfig": "pipeline",
+    "Generator": "pipeline",
+    "generate": "pipeline",
+    "load_template": "prompts",
+    "render_chat_prompt": "prompts",
+    "render_completion_prompt": "prompts",
+    "SeedTask": "seeds",
+    "load_seed_tasks": "seeds",
+    "NearDuplicateIndex": "similarity",
+    "rouge_l_f1": "similarity",
+    "RegenStore": "store",
+    "Tokenizer": "tokenizers",
+    "get_tokenizer": "tokenizers",
+    "tokenizer_for": "tokenizers",
+    "dedup_file": "dedup",
+    "check_seed_file": "seedcheck",
+}
+__all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'alpaca_gen' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -1,3 +1,9 @@
-from .cli import entry
+import sys
+
+try:
+    from .cli import entry
+except KeyboardInterrupt:  # Ctrl-C before the CLI could install its handlers
+    print("alpaca-gen: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 entry()

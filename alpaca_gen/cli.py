@@ -72,6 +72,11 @@ class Commands:
         backoff_base: float = 1.0,
         request_timeout: float = 300.0,
         progress: bool | None = None,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        price_in: float = 0.0,
+        price_out: float = 0.0,
+        max_cost: float | None = None,
     ):
         """Generate instruction/input/output records into OUTPUT_DIR/regen.json, resuming it if present.
 
@@ -103,6 +108,11 @@ class Commands:
           backoff_base: First retry delay in seconds; doubles on each retry, with jitter.
           request_timeout: Seconds to wait for one response.
           progress: Show the progress bar (default: only on a terminal).
+          rpm: Send at most this many requests per minute.
+          tpm: Send at most this many tokens (prompt + completion, estimated ahead, settled from usage) per minute.
+          price_in: Price in dollars per million prompt tokens, for the cost in the summary.
+          price_out: Price in dollars per million completion tokens.
+          max_cost: Stop (resumable) before this run's cost in dollars could pass this budget. Needs the prices.
         """
         from .pipeline import GenerateConfig, Generator
 
@@ -134,6 +144,11 @@ class Commands:
             backoff_base=backoff_base,
             request_timeout=request_timeout,
             progress=progress,
+            rpm=rpm,
+            tpm=tpm,
+            price_in=price_in,
+            price_out=price_out,
+            max_cost=max_cost,
         )
         Generator(config).run()
 
@@ -189,13 +204,71 @@ def _take_api_key(argv: list[str]) -> list[str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    import fire
+USAGE = """usage: alpaca-gen COMMAND [FLAGS]
 
+commands:
+  generate      generate instruction data into OUTPUT_DIR/regen.json (resumes it)
+  dedup         drop near-duplicate records from an existing data set
+  seeds check   validate a seed task file
+
+'alpaca-gen COMMAND --help' shows a command's flags."""
+
+_COMMANDS = {"generate": ("generate",), "dedup": ("dedup",), "seeds": ("seeds", "check")}
+
+
+def _check_flags(args: list[str]) -> None:
+    """Reject unknown flags before fire runs anything.
+
+    fire calls the command with the flags it understood and only then complains
+    about the rest, so a misspelt flag would start a real run with defaults.
+    """
+    import inspect
+
+    if not args or args[0] not in _COMMANDS:
+        return
+    path = _COMMANDS[args[0]]
+    rest = args[1:]
+    if args[0] == "seeds":
+        if not rest or rest[0] != "check":
+            return
+        rest = rest[1:]
+        func = Seeds.check
+    else:
+        func = getattr(Commands, path[0])
+    names = {name for name in inspect.signature(func).parameters if name != "self"}
+    for arg in rest:
+        if arg == "--":
+            break
+        if not arg.startswith("--") or arg in ("--help",):
+            continue
+        name = arg[2:].split("=", 1)[0].replace("-", "_")
+        if name.startswith("no") and name[2:] in names:
+            continue  # fire's --noflag form of a boolean
+        if name not in names:
+            close = sorted(names, key=lambda n: _distance(n, name))[0]
+            raise UsageError(f"unknown flag --{name} for '{' '.join(path)}' (did you mean --{close}?); see 'alpaca-gen {' '.join(path)} --help'")
+
+
+def _distance(a: str, b: str) -> int:
+    from rapidfuzz.distance import Levenshtein
+
+    return Levenshtein.distance(a, b)
+
+
+def main(argv: list[str] | None = None) -> int:
     args = _take_api_key(list(sys.argv[1:] if argv is None else argv))
     secrets = tuple(_SECRETS) + (os.environ.get("OPENAI_API_KEY", ""),)
     os.environ.setdefault("PAGER", "cat")  # fire pages --help through less on a terminal otherwise
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0
     try:
+        import fire
+    except KeyboardInterrupt:
+        print("alpaca-gen: interrupted", file=sys.stderr)
+        return 130
+    try:
+        _check_flags(args)
         fire.Fire(Commands, command=args, name="alpaca-gen")
     except AlpacaGenError as exc:
         print(f"alpaca-gen: error: {redact(str(exc), secrets)}", file=sys.stderr, flush=True)
@@ -220,4 +293,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # Ctrl-C while modules were still importing
+        print("alpaca-gen: interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code)

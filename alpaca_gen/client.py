@@ -39,6 +39,60 @@ class ApiSettings:
     backoff_cap: float = 60.0
     concurrency: int = 4
     list_prompts: bool = True  # completions: send a round's prompts as one list-prompt request
+    rpm: float | None = None  # requests per minute
+    tpm: float | None = None  # tokens (prompt + completion) per minute
+
+
+class RateLimiter:
+    """Client-side pacing for --rpm and --tpm, so a run stays under its limits
+    instead of learning them from 429s (which still count against the limit).
+
+    Requests are spaced 60/rpm seconds apart. Tokens use a bucket that refills at
+    tpm/60 per second; a request reserves its estimate (prompt plus expected
+    completion) before it is sent and settles the difference when usage comes back.
+    """
+
+    def __init__(self, rpm: float | None, tpm: float | None, clock=time.monotonic):
+        self.rpm = rpm
+        self.tpm = tpm
+        self._clock = clock
+        self._next_start = 0.0
+        self._tokens = float(tpm) if tpm else 0.0
+        self._updated = clock()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        if self.tpm:
+            self._tokens = min(float(self.tpm), self._tokens + (now - self._updated) * self.tpm / 60.0)
+        self._updated = now
+
+    async def reserve(self, tokens: int) -> None:
+        if not self.rpm and not self.tpm:
+            return
+        async with self._lock:
+            while True:
+                self._refill()
+                now = self._clock()
+                wait = 0.0
+                if self.rpm:
+                    wait = max(wait, self._next_start - now)
+                if self.tpm:
+                    need = min(float(tokens), float(self.tpm))  # a request larger than a minute's budget waits for a full bucket
+                    if self._tokens < need:
+                        wait = max(wait, (need - self._tokens) * 60.0 / self.tpm)
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            if self.rpm:
+                self._next_start = max(self._next_start, self._clock()) + 60.0 / self.rpm
+            if self.tpm:
+                self._tokens -= tokens
+
+    def settle(self, reserved: int, used: int) -> None:
+        if self.tpm:
+            self._refill()
+            self._tokens += reserved - used
 
 
 @dataclass
@@ -57,6 +111,10 @@ class RoundResult:
     completion_tokens: int = 0
     garbled: int = 0
     retries: int = 0
+
+
+class _ListPromptsUnsupported(Exception):
+    """The server failed a list prompt before anything had worked (llama.cpp's server does)."""
 
 
 class _Retry(Exception):
@@ -132,6 +190,40 @@ def smaller_max_tokens(message: str, current: int) -> int:
     return int(current * 0.8)
 
 
+_LIST_PROMPT_WORDS = re.compile(r"prompt|array|list|unmarshal|string", re.I)
+
+
+def _rejects_list_prompts(exc: Exception) -> bool:
+    """Does this error look like a server that cannot take a list of prompts?
+
+    llama.cpp's server answers a list with HTTP 500 and an empty message; Ollama
+    with a 400 about unmarshalling an array into a string. A 500 with a message
+    is an ordinary server error and is retried as one.
+    """
+    if not isinstance(exc, openai.APIStatusError):
+        return False
+    message = _error_message(exc).strip()
+    if exc.status_code in (500, 501):
+        return message in ("", "None", "Internal Server Error")
+    if exc.status_code in (400, 422):
+        return bool(_LIST_PROMPT_WORDS.search(message)) and not _CONTEXT_WORDS.search(message)
+    return False
+
+
+def _is_unreachable(exc: Exception) -> bool:
+    seen = set()
+    cause = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, (ConnectionRefusedError, OSError)) and not isinstance(cause, (ConnectionResetError, BrokenPipeError, TimeoutError)):
+            if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) is not None or "Name or service" in str(cause):
+                return True
+        if type(cause).__name__ == "ConnectError":
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 class RequestClient:
     """Sends rounds of prompts; one client per run."""
 
@@ -153,6 +245,9 @@ class RequestClient:
         self._pause_until = 0.0
         self.succeeded = 0
         self.max_tokens = settings.max_tokens
+        self.limiter = RateLimiter(settings.rpm, settings.tpm)
+        # Running estimate of completion tokens per prompt, for --tpm reservations.
+        self._completion_estimate = settings.max_tokens / 2
 
     async def close(self) -> None:
         await self._client.close()
@@ -225,11 +320,22 @@ class RequestClient:
         if isinstance(exc, openai.APITimeoutError):
             return _Retry(self._backoff(attempt), f"no answer within {s.timeout:g}s")
         if isinstance(exc, openai.APIConnectionError):
-            if self.succeeded == 0 and attempt >= 1:
+            # Fail fast only when the host cannot be reached at all (refused, unknown
+            # name) and never has been; a connection dropped mid-answer is retried.
+            if self.succeeded == 0 and attempt >= 1 and _is_unreachable(exc):
                 cause = exc.__cause__ or exc
                 return ServerUnavailableError(f"cannot reach the server at {self._where()}: {redact(str(cause), key) or 'connection failed'}")
             return _Retry(self._backoff(attempt), "connection failed")
         return exc
+
+    def estimate_tokens(self, prompt: str | list[str]) -> int:
+        """Prompt tokens (about 4 characters each; Hangul about 1 per syllable) plus expected completion."""
+        prompts = [prompt] if isinstance(prompt, str) else prompt
+        total = 0
+        for text in prompts:
+            hangul = sum(1 for ch in text if "\uac00" <= ch <= "\ud7a3")
+            total += (len(text) - hangul) // 4 + hangul + int(min(self.max_tokens, self._completion_estimate))
+        return max(1, total)
 
     async def _call(self, prompt: str | list[str]) -> tuple[object, int]:
         """One logical request with retries; returns (response or None if garbled, retries)."""
@@ -237,6 +343,8 @@ class RequestClient:
         attempt = 0
         rate_limited = 0
         while True:
+            reserved = self.estimate_tokens(prompt)
+            await self.limiter.reserve(reserved)
             await self._acquire()
             try:
                 if s.api == "chat":
@@ -252,9 +360,13 @@ class RequestClient:
                     )
             except (openai.APIResponseValidationError, ValueError):
                 await self._release()
+                self.limiter.settle(reserved, reserved)
                 return None, attempt
             except openai.APIError as exc:
                 await self._release()
+                self.limiter.settle(reserved, 0 if isinstance(exc, openai.APIConnectionError) else reserved)
+                if isinstance(prompt, list) and self.succeeded == 0 and _rejects_list_prompts(exc):
+                    raise _ListPromptsUnsupported() from None
                 outcome = self._classify(exc, attempt)
                 if not isinstance(outcome, _Retry):
                     raise outcome from None
@@ -276,28 +388,49 @@ class RequestClient:
                 continue
             await self._release()
             await self._on_success()
+            p, c = self._usage(response)
+            if p or c:
+                self.limiter.settle(reserved, p + c)
+                n = 1 if isinstance(prompt, str) else max(1, len(prompt))
+                self._completion_estimate = 0.8 * self._completion_estimate + 0.2 * (c / n)
             return response, attempt + rate_limited
 
     @staticmethod
     def _usage(response) -> tuple[int, int]:
+        """Token counts from ``usage``; a missing or garbled field counts as 0."""
         usage = getattr(response, "usage", None)
+
+        def count(name: str) -> int:
+            try:
+                value = int(getattr(usage, name, 0) or 0)
+            except (TypeError, ValueError):
+                return 0
+            return max(0, value)
+
         if usage is None:
             return 0, 0
-        return int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0)
+        return count("prompt_tokens"), count("completion_tokens")
 
     async def run_round(self, prompts: list[str]) -> RoundResult:
         """Send one round; choices come back in prompt order (None where garbled)."""
         s = self.settings
         result = RoundResult(choices=[None] * len(prompts))
-        if s.api == "completions" and s.list_prompts:
-            response, retries = await self._call(prompts if len(prompts) > 1 else prompts[0])
-            result.api_calls = 1
-            result.retries = retries
-            self._collect_completions(response, result)
-            return result
+        if s.api == "completions" and s.list_prompts and len(prompts) > 1:
+            try:
+                response, retries = await self._call(prompts)
+            except _ListPromptsUnsupported:
+                if s.list_prompts:
+                    s.list_prompts = False
+                    self._warn("the server failed a list-prompt request; sending one prompt per request from now on")
+                result.api_calls = 1
+            else:
+                result.api_calls = 1
+                result.retries = retries
+                self._collect_completions(response, result)
+                return result
         calls = [self._call(p) for p in prompts]
         outcomes = await asyncio.gather(*calls)
-        result.api_calls = len(prompts)
+        result.api_calls += len(prompts)
         for position, (response, retries) in enumerate(outcomes):
             result.retries += retries
             if response is None:

@@ -71,7 +71,11 @@ _KO_BLACKLIST_RE = re.compile(
     rf"|(?<!{_H})그려{_H}*|(?<!{_H})그리(?:세요|시오|십시오|기|다|는|면|게|려고|려면){_H}*"
 )
 # Korean puts the verb last: "...하는 프로그램을 작성하세요" is "Write a program that ...".
-_KO_PROGRAM_RE = re.compile(r"프로그램(?:을|를)?\s*(?:작성|만들|만드|짜|개발|코딩)")
+_KO_PROGRAM_RE = re.compile(r"(\S*)\s*프로그램(?:을|를)?\s*(?:작성|만들|만드|짜|코딩|개발)")
+# Programs that are not software: 운동 프로그램을 짜 주세요 is a workout plan, which
+# English keeps too ("Design a workout program ..." passes the "Write a program" rule).
+_KO_NON_SOFTWARE = ("운동", "교육", "훈련", "방송", "여행", "재활", "다이어트", "행사", "축제", "연수", "봉사", "체험", "tv", "예능", "라디오")
+
 # Opening quotes and brackets start legitimate Korean instructions ('"사랑"으로 삼행시를 지으세요').
 _KO_ALLOWED_OPENERS = "\"'“‘「『(〈《["
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
@@ -94,7 +98,10 @@ def _ko_blacklisted(inst: str) -> bool:
 
 
 def _ko_write_a_program(inst: str) -> bool:
-    return bool(_KO_PROGRAM_RE.search(inst))
+    for match in _KO_PROGRAM_RE.finditer(inst):
+        if not match.group(1).lower().startswith(_KO_NON_SOFTWARE) and not match.group(1).lower().endswith(_KO_NON_SOFTWARE):
+            return True
+    return False
 
 
 def _ko_starts_with_punctuation(inst: str) -> bool:

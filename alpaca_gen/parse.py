@@ -18,11 +18,14 @@ from .text import normalize_space
 _NUM = r"(?:\*\*)?(\d{1,3})[ \t]*[.)][ \t]*(?:\*\*)?[ \t]*"
 _COLON = r"[ \t]*(?:\*\*)?[ \t]*[:：][ \t]*(?:\*\*)?"
 _INSTRUCTION = re.compile(rf"(?im)^[ \t>#*-]*{_NUM}(?:Instruction|지시문|지시|명령어|명령){_COLON}")
-_INPUT = re.compile(rf"(?im)^[ \t>*-]*(?:{_NUM})?(?:Input|입력){_COLON}")
-_OUTPUT = re.compile(rf"(?im)^[ \t>*-]*(?:{_NUM})?(?:Output|출력|응답){_COLON}")
+_INPUT_NUMBERED = re.compile(rf"(?im)^[ \t>*-]*{_NUM}(?:Input|입력){_COLON}")
+_OUTPUT_NUMBERED = re.compile(rf"(?im)^[ \t>*-]*{_NUM}(?:Output|출력|응답){_COLON}")
+_INPUT_BARE = re.compile(rf"(?im)^[ \t>*-]*(?:\*\*)?(?:Input|입력){_COLON}")
+_OUTPUT_BARE = re.compile(rf"(?im)^[ \t>*-]*(?:\*\*)?(?:Output|출력|응답){_COLON}")
 # A separator line ("###", "##", "---") left at the end of a task.
-_TRAILING_SEPARATOR = re.compile(r"(?:\n[ \t]*(?:#{2,}|-{3,})[ \t]*)+\s*$")
-_NO_INPUT = re.compile(r"^[<\[(]?\s*(?:no[\s_-]*input|none|n/?a|입력\s*없음|없음)\s*[>\])]?\.?$", re.I)
+_TRAILING_SEPARATOR = re.compile(r"(?:(?:^|\n)[ \t]*(?:#{2,}|-{3,})[ \t]*)+\s*$")
+# Stanford knew only "<noinput>"; models also write "<no input>", "No input", "입력 없음".
+_NO_INPUT = re.compile(r"^[<\[(]?\s*(?:no[\s_-]*input|n/a|입력\s*없음)\s*[>\])]?\.?$", re.I)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,19 @@ def _clean_block(text: str) -> str:
     return _TRAILING_SEPARATOR.sub("", text.strip()).strip()
 
 
+def _find_label(numbered: re.Pattern, bare: re.Pattern, block: str, number: str, start: int = 0):
+    """The label of this task: ``N. Input:`` with the task's own number first, then
+    any numbered label, then a bare ``Input:``. Preferring numbered labels keeps
+    "Input: 3 / Output: 9" example lines inside an input from being taken as labels."""
+    matches = list(numbered.finditer(block, start))
+    for match in matches:
+        if match.group(1) == number:
+            return match
+    if matches:
+        return matches[0]
+    return bare.search(block, start)
+
+
 def parse_completion(text: str, finish_reason: str | None, *, next_number: int | None = None) -> ParseResult:
     """Parse one choice's text.
 
@@ -69,8 +85,9 @@ def parse_completion(text: str, finish_reason: str | None, *, next_number: int |
             # The model ran out of tokens; its last task is very likely cut short.
             result.dropped["truncated"] += 1
             continue
-        input_label = _INPUT.search(block)
-        output_label = _OUTPUT.search(block, input_label.end() if input_label else 0)
+        number = start.group(1)
+        input_label = _find_label(_INPUT_NUMBERED, _INPUT_BARE, block, number)
+        output_label = _find_label(_OUTPUT_NUMBERED, _OUTPUT_BARE, block, number, input_label.end() if input_label else 0)
         if input_label is None or output_label is None:
             result.dropped["malformed"] += 1
             continue

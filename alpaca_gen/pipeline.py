@@ -64,6 +64,11 @@ class GenerateConfig:
     backoff_base: float = 1.0
     request_timeout: float = 300.0
     progress: bool | None = None
+    rpm: float | None = None
+    tpm: float | None = None
+    price_in: float = 0.0
+    price_out: float = 0.0
+    max_cost: float | None = None
 
     def validate(self) -> None:
         def integer(name: str, minimum: int, allow_none: bool = False) -> None:
@@ -98,6 +103,13 @@ class GenerateConfig:
         number("similarity_threshold", 0, 1)
         number("backoff_base", 0, 600)
         number("request_timeout", 0.001, 86400)
+        number("price_in", 0, 1e6)
+        number("price_out", 0, 1e6)
+        for name in ("rpm", "tpm", "max_cost"):
+            if getattr(self, name) is not None:
+                number(name, 1e-9, 1e12)
+        if self.max_cost is not None and not (self.price_in or self.price_out):
+            raise UsageError("--max_cost needs --price_in and/or --price_out (dollars per million tokens)")
         if self.model_name is not None and (not isinstance(self.model_name, str) or not self.model_name):
             raise UsageError("--model_name must be a non-empty string")
 
@@ -113,6 +125,9 @@ class RunStats:
     kept: int = 0
     garbled_choices: int = 0
     dropped: Counter = field(default_factory=Counter)
+
+    def cost(self, price_in: float, price_out: float) -> float:
+        return (self.prompt_tokens * price_in + self.completion_tokens * price_out) / 1e6
 
     def add_round(self, result: RoundResult) -> None:
         self.rounds += 1
@@ -188,10 +203,10 @@ class Generator:
             return prompt_mod.render_chat_prompt(self.template, seeds, cross_lang=self.cross_lang)
         return prompt_mod.render_completion_prompt(self.template, seeds, cross_lang=self.cross_lang)
 
-    def round_prompts(self, round_number: int, size: int, seed: int) -> list[tuple[list[SeedTask], str]]:
+    def round_prompts(self, round_number: int, size: int, seed: int, start: int = 0) -> list[tuple[list[SeedTask], str]]:
         batch = self.config.request_batch_size
         out = []
-        for position in range(size):
+        for position in range(start, start + size):
             examples = sample_prompt_seeds(self.seeds, seed, round_number * batch + position, self.config.num_prompt_instructions)
             out.append((examples, self.render(examples)))
         return out
@@ -271,7 +286,7 @@ class Generator:
             model=self.model, base_url=self.base_url, api_key=self.api_key, api=cfg.api, max_tokens=max_tokens,
             temperature=cfg.temperature, top_p=cfg.top_p, stop=prompt_mod.stop_sequences(self.template),
             timeout=cfg.request_timeout, max_retries=cfg.max_retries, backoff_base=cfg.backoff_base,
-            concurrency=cfg.concurrency,
+            concurrency=cfg.concurrency, rpm=cfg.rpm, tpm=cfg.tpm,
         )
         started = time.monotonic()
         stopped_because = "target reached"
@@ -315,43 +330,78 @@ class Generator:
         calls_per_round = 1 if (cfg.api == "completions") else batch
         rounds_in_flight = max(1, -(-cfg.concurrency // calls_per_round))
         next_round = int(store.state.get("next_request", 0))
+        # A chat round cut short by --max_requests resumes at its first unsent prompt.
+        start = int(store.state.get("next_prompt", 0) or 0) if cfg.api == "chat" else 0
+        if not 0 <= start < batch:
+            start = 0
         scheduled_calls = 0
-        pending: dict[int, tuple[list, asyncio.Task]] = {}
+        pending: dict[int, tuple[list, asyncio.Task, float, int]] = {}
         stopped = "target reached"
+        budget_stop = False
         try:
             while len(store.records) < target:
-                while len(pending) < rounds_in_flight:
+                while len(pending) < self._rounds_wanted(rounds_in_flight, target - len(store.records)):
                     if cfg.max_requests is not None and scheduled_calls >= cfg.max_requests:
                         break
-                    size = batch
+                    size = batch - start
                     if cfg.max_requests is not None and cfg.api == "chat":
-                        size = min(batch, cfg.max_requests - scheduled_calls)
-                    prompts = self.round_prompts(next_round, size, seed)
-                    task = asyncio.ensure_future(client.run_round([text for _, text in prompts]))
-                    pending[next_round] = (prompts, task)
+                        size = min(size, cfg.max_requests - scheduled_calls)
+                    prompts = self.round_prompts(next_round, size, seed, start)
+                    texts = [text for _, text in prompts]
+                    worst = self._worst_case_cost(client, texts)
+                    if cfg.max_cost is not None:
+                        committed = self.stats.cost(cfg.price_in, cfg.price_out)
+                        reserved = sum(entry[2] for entry in pending.values())
+                        if committed + reserved + worst > cfg.max_cost:
+                            budget_stop = True
+                            break
+                    task = asyncio.ensure_future(client.run_round(texts))
+                    pending[next_round] = (prompts, task, worst, start)
                     scheduled_calls += 1 if cfg.api == "completions" else size
                     next_round += 1
+                    start = 0
                 if not pending:
-                    stopped = f"--max_requests {cfg.max_requests} reached"
+                    if budget_stop:
+                        spent = self.stats.cost(cfg.price_in, cfg.price_out)
+                        stopped = f"--max_cost ${cfg.max_cost:g} reached (spent ${spent:.4f}; another round could pass it)"
+                    else:
+                        stopped = f"--max_requests {cfg.max_requests} reached"
                     break
                 round_number = min(pending)
-                prompts, task = pending.pop(round_number)
+                prompts, task, _, first = pending.pop(round_number)
                 result = await task
-                self._commit_round(store, index, round_number, prompts, result, seed, target, earlier, client)
+                self._commit_round(store, index, round_number, first, prompts, result, seed, target, earlier, client)
         except asyncio.CancelledError:
             if not caught:
                 raise
             stopped = f"interrupted by {signal.Signals(caught[0]).name}"
         finally:
-            for _, task in pending.values():
-                task.cancel()
-            await asyncio.gather(*(t for _, t in pending.values()), return_exceptions=True)
+            for entry in pending.values():
+                entry[1].cancel()
+            await asyncio.gather(*(entry[1] for entry in pending.values()), return_exceptions=True)
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
             await client.close()
         return stopped, (caught[0] if caught else None)
 
-    def _commit_round(self, store, index, round_number, prompts, result, seed, target, earlier, client) -> None:
+    def _rounds_wanted(self, limit: int, remaining: int) -> int:
+        """Rounds to keep in flight: the concurrency allows ``limit``, but near the
+        target only as many as the yield so far says are needed, so the last
+        rounds do not pay for completions that would be thrown away."""
+        if self.stats.rounds == 0 or self.stats.kept == 0:
+            return limit
+        per_round = self.stats.kept / self.stats.rounds
+        return max(1, min(limit, -(-remaining // max(1, int(per_round))) + 1))
+
+    def _worst_case_cost(self, client, texts: list[str]) -> float:
+        """The most one round can cost: every prompt token plus max_tokens per prompt."""
+        cfg = self.config
+        if not (cfg.price_in or cfg.price_out):
+            return 0.0
+        prompt_tokens = sum(len(t.encode("utf-8")) // 2 + 1 for t in texts)  # generous: ≥ real token counts
+        return (prompt_tokens * cfg.price_in + len(texts) * client.max_tokens * cfg.price_out) / 1e6
+
+    def _commit_round(self, store, index, round_number, first, prompts, result, seed, target, earlier, client) -> None:
         cfg = self.config
         self.stats.add_round(result)
         next_number = cfg.num_prompt_instructions + 1 if cfg.api == "completions" else None
@@ -381,12 +431,22 @@ class Generator:
                     record["avg_similarity_score"] = verdict.avg_similarity
                 record["provenance"] = {
                     "lang": cfg.lang, "model": self.model, "api": cfg.api, "request": round_number,
-                    "prompt": position, "seed_task_ids": [t.id for t in examples],
+                    "prompt": first + position, "seed_task_ids": [t.id for t in examples],
                 }
                 kept.append(record)
         self.stats.kept += len(kept)
+        self._idle_rounds = 0 if kept else getattr(self, "_idle_rounds", 0) + 1
+        if self._idle_rounds and self._idle_rounds % 20 == 0:
+            self.warn(
+                f"the last {self._idle_rounds} rounds kept nothing: the model keeps repeating tasks already in the pool. "
+                "Consider a higher --temperature, more or other seed tasks, or stopping here"
+            )
+        done = first + len(prompts)
+        finished = done >= cfg.request_batch_size or cfg.api != "chat"
         state = {
-            "next_request": round_number + 1, "seed": seed, "lang": cfg.lang,
+            "next_request": round_number + 1 if finished else round_number,
+            "next_prompt": 0 if finished else done,
+            "seed": seed, "lang": cfg.lang,
             "max_tokens": client.max_tokens, "totals": earlier.merged(self.stats).as_dict(),
         }
         store.commit(kept, state)
@@ -398,8 +458,18 @@ class Generator:
     def _summary(self, store, earlier: RunStats, started: float, stopped_because: str, seed: int) -> dict:
         elapsed = time.monotonic() - started
         this_run = self.stats.as_dict()
+        cfg = self.config
         this_run["elapsed_seconds"] = round(elapsed, 3)
         this_run["requests_per_second"] = round(self.stats.api_calls / elapsed, 3) if elapsed > 0 else 0.0
+        this_run["kept_per_request"] = round(self.stats.kept / self.stats.api_calls, 3) if self.stats.api_calls else 0.0
+        this_run["kept_share_of_candidates"] = round(self.stats.kept / self.stats.candidates, 3) if self.stats.candidates else 0.0
+        total = earlier.merged(self.stats)
+        all_runs = total.as_dict()
+        if cfg.price_in or cfg.price_out:
+            cost = self.stats.cost(cfg.price_in, cfg.price_out)
+            this_run["cost_usd"] = round(cost, 6)
+            this_run["cost_per_kept_usd"] = round(cost / self.stats.kept, 6) if self.stats.kept else None
+            all_runs["cost_usd"] = round(total.cost(cfg.price_in, cfg.price_out), 6)
         return {
             "output": str(store.path),
             "records_in_file": len(store.records),
@@ -410,7 +480,7 @@ class Generator:
             "api": self.config.api,
             "seed": seed,
             "this_run": this_run,
-            "all_runs": earlier.merged(self.stats).as_dict(),
+            "all_runs": all_runs,
         }
 
     def _write_summary(self, store: RegenStore, summary: dict) -> None:
@@ -429,6 +499,13 @@ class Generator:
             f"  candidates {run['candidates']}, kept {run['kept']}, dropped {sum(dropped.values())}"
             + (": " + ", ".join(f"{k} {v}" for k, v in sorted(dropped.items(), key=lambda kv: -kv[1])) if dropped else ""),
         ]
+        if "cost_usd" in run:
+            per = run["cost_per_kept_usd"]
+            lines.append(
+                f"  cost ${run['cost_usd']:.4f}" + (f", ${per:.5f} per kept instruction" if per is not None else "")
+                + f"; all runs ${summary['all_runs']['cost_usd']:.4f}"
+            )
+        lines.append(f"  {run['requests_per_second']:.2f} requests/s, {run['kept_per_request']:.1f} kept per request")
         if run["garbled_choices"]:
             lines.append(f"  unusable completions (empty or garbled): {run['garbled_choices']}")
         print("\n".join(lines), file=self.out, flush=True)

@@ -5,17 +5,28 @@ rouge_score computes it, a candidate rejected when its score against any
 instruction already in the pool is strictly above the threshold. What changes
 is the cost. Instead of an LCS against every pool entry, the index
 
-1. keeps every entry as a string of token codes, so rapidfuzz's bit-parallel
-   LCS (exact; C++) does the dynamic programming;
+1. keeps every entry as a string with one character per token, so rapidfuzz's
+   bit-parallel LCS (exact; C++) does the dynamic programming;
 2. prunes with exact bounds: F1 = 2·LCS/(m+n) and LCS ≤ min(m, n) bound the
    partner length, LCS ≤ |multiset overlap| bounds the overlap, and prefix
-   filtering (two sets with overlap ≥ α share one of their |x|-α+1 rarest
-   elements) finds the only entries that can reach that overlap;
-3. computes LCS only for the survivors.
+   filtering (two sets with overlap ≥ α share one of their |x|-α+1 first
+   elements in a global order, rarest first) finds the only entries that can
+   reach that overlap;
+3. computes LCS only for the survivors, one by one for a handful and in one
+   rapidfuzz batch (numpy for the gathering and the length filter) for many.
 
 Every bound is taken with a small margin below the threshold, so pruning never
 discards a pair whose floating-point score could exceed it: the exact score
 decides every pair that survives, ties at exactly the threshold included.
+
+The global order is carried by the characters themselves: a token's character
+code is its rank, most frequent token lowest, so an entry's prefix is just its
+characters sorted in reverse. A repeated token is a multiset element per
+occurrence, (t, 0), (t, 1), ..., ordered right after one another. Tokens first
+seen after the last re-ranking get higher codes than all others, i.e. count as
+the rarest, which keeps every indexed prefix valid; when the pool doubles, the
+tokens are re-ranked by frequency (all strings re-coded with numpy) and the
+prefixes indexed again.
 
 ``most_similar_instructions`` and ``avg_similarity_score`` (Stanford's per-record
 statistics) need the score against the whole pool; they are computed in one
@@ -37,7 +48,17 @@ from .tokenizers import Tokenizer
 # float rounding moves a score by ~1e-16, far less than this margin.
 _MARGIN = 1e-9
 _SURROGATES = 0xD800
-_MAX_CODE = 0x10FFFF - 0x800
+# Token codes map to code points, skipping the surrogates; the last code point is
+# reserved for "a token the pool does not have" (it matches nothing).
+_UNKNOWN = "\U0010ffff"
+_MAX_CODE = 0x10FFFF - 0x800 - 1
+# Up to this many posting entries, candidates are gathered and checked in Python;
+# above it, with numpy and one rapidfuzz batch per chunk.
+_SMALL = 160
+_CHUNK = 512
+# Large queries look at entries [0, 8192), then ranges four times longer each.
+_FIRST_BLOCK = 8192
+_FIRST_REBUILD = 256
 
 
 def rouge_l_f1(lcs: int, new_len: int, existing_len: int) -> float:
@@ -71,6 +92,28 @@ def _min_overlap(length: int, bound: float) -> int:
     return max(1, math.floor(bound * length / (2 - bound)) + 1)
 
 
+def _char(code: int) -> str:
+    return chr(code if code < _SURROGATES else code + 0x800)
+
+
+def _keys(prefix: list[str]) -> list[str]:
+    """Posting keys of prefix elements: occurrence k of character c is ``c * (k + 1)``."""
+    if len(set(prefix)) == len(prefix):
+        return prefix
+    keys = []
+    prev = None
+    k = 0
+    for ch in prefix:
+        if ch == prev:
+            k += 1
+            keys.append(ch * (k + 1))
+        else:
+            prev = ch
+            k = 0
+            keys.append(ch)
+    return keys
+
+
 @dataclass
 class Verdict:
     duplicate: bool
@@ -86,6 +129,10 @@ class NearDuplicateIndex:
     ``offer(text)`` checks a candidate and adds it when it is kept, which is
     Stanford's rule for candidates of one batch: each is compared with the
     seeds, everything kept earlier, and the candidates kept before it.
+
+    With ``similarity_stats`` off, a duplicate's ``best_score``/``best_text`` are
+    those of the earliest pool entry scoring above the threshold (not necessarily
+    the highest score); with it on, they are the pool's best match.
     """
 
     def __init__(self, tokenizer: Tokenizer, threshold: float = 0.7, *, similarity_stats: bool = True, top_k: int = 10):
@@ -97,158 +144,284 @@ class NearDuplicateIndex:
         self.top_k = top_k
         self._bound = threshold - _MARGIN
         self.texts: list[str] = []
-        self._seqs: list[str] = []  # token codes as characters, for rapidfuzz
-        self._lens = array("i")
-        self._codes: dict[str, int] = {}
-        # Elements are (token code, k-th occurrence), so multiset overlap becomes set overlap.
-        self._element_ids: dict[tuple[int, int], int] = {}
-        self._element_df = array("i")
-        self._element_rank: list[int] = []
-        self._elements = array("i")  # every entry's element ids, concatenated
-        self._element_offsets = array("q", [0])
-        self._postings: list[array] = []
-        self._next_rebuild = 256
-        self._lens_np: np.ndarray | None = None
+        self._seqs: list[str] = []  # one character per token, code = frequency rank
+        self._len_list: list[int] = []
+        self._lens = np.zeros(1024, dtype=np.int32)  # the same lengths; capacity grows by doubling
+        self._chars: dict[str, str] = {}  # token -> its character
+        # element key -> array of (entry << 16 | position of the element in the entry's order),
+        # for the elements in each entry's prefix
+        self._postings: dict[str, array] = {}
+        self._next_rebuild = _FIRST_REBUILD
+        self._prefix_len: list[int] = []  # per length n: n - (fewest tokens a partner must share) + 1
+        self._need: list[int] = []  # per total length s = m + n: least LCS with 2·LCS/s > bound
+        self._need_np = np.zeros(0, dtype=np.int64)
+        self._max_len = 0
+        self._last_seq: str | None = None  # the last query without unknown tokens and its prefix keys,
+        self._last_keys: list[str] = []  # reused when offer() adds it
 
     def __len__(self) -> int:
         return len(self.texts)
 
-    # -- encoding -----------------------------------------------------------------
-    def _encode(self, tokens: list[str], grow: bool) -> str:
-        chars = []
-        codes = self._codes
-        for token in tokens:
-            code = codes.get(token)
-            if code is None:
-                if not grow:
-                    code = -1
-                else:
-                    code = len(codes)
-                    if code > _MAX_CODE:
-                        raise OverflowError("more than 1.1 million distinct tokens in the pool")
-                    codes[token] = code
-            if code < 0:
-                # Unknown to the pool: it can match nothing, but it still counts in the length.
-                chars.append("\U0010ffff")
-            else:
-                chars.append(chr(code if code < _SURROGATES else code + 0x800))
-        return "".join(chars)
+    # -- per-length tables ------------------------------------------------------------
+    def _grow_tables(self, m: int) -> None:
+        bound = self._bound
+        for n in range(len(self._prefix_len), m + 1):
+            self._prefix_len.append(n - _min_overlap(n, bound) + 1 if n else 0)
+        top = 2 * (m + self._max_len) + 64
+        if len(self._need) <= m + self._max_len:
+            need = self._need
+            for total in range(len(need), top):
+                need.append(max(1, math.floor(bound * total / 2) + 1) if bound > 0 else 1)
+            self._need_np = np.array(need, dtype=np.int64)
 
-    def _elements_of(self, seq: str, grow: bool) -> list[int]:
-        seen: dict[str, int] = {}
+    # -- encoding -----------------------------------------------------------------
+    def _encode_known(self, tokens: list[str]) -> str:
+        get = self._chars.get
+        return "".join([get(t, _UNKNOWN) for t in tokens])
+
+    def _encode_grow(self, tokens: list[str]) -> str:
+        chars = self._chars
         out = []
-        ids = self._element_ids
-        for ch in seq:
-            k = seen.get(ch, 0)
-            seen[ch] = k + 1
-            key = (ord(ch), k)
-            eid = ids.get(key)
-            if eid is None:
-                if not grow:
-                    continue  # an element no entry has cannot be shared
-                eid = len(ids)
-                ids[key] = eid
-                self._element_df.append(0)
-                # Elements born after the last rebuild are rare: order them first.
-                self._element_rank.append(-(1 << 40) + eid)
-                self._postings.append(array("i"))
-            out.append(eid)
-        return out
+        for token in tokens:
+            ch = chars.get(token)
+            if ch is None:
+                code = len(chars)
+                if code > _MAX_CODE:
+                    raise OverflowError("more than 1.1 million distinct tokens in the pool")
+                ch = chars[token] = _char(code)
+            out.append(ch)
+        return "".join(out)
 
     # -- index maintenance -------------------------------------------------------------
-    def _index_prefix(self, entry: int, elements: list[int], length: int) -> None:
-        if not elements:
+    def _index_entry(self, entry: int, seq: str, keys: list[str] | None = None) -> None:
+        n = len(seq)
+        if not n:
             return
-        rank = self._element_rank
-        ordered = sorted(elements, key=rank.__getitem__)
-        prefix = length - _min_overlap(length, self._bound) + 1
-        for eid in ordered[:prefix]:
-            self._postings[eid].append(entry)
+        if keys is None:
+            if n >= len(self._prefix_len):
+                self._grow_tables(n)
+            keys = _keys(sorted(seq, reverse=True)[: self._prefix_len[n]])
+        postings = self._postings
+        base = entry << 16
+        for j, key in enumerate(keys):
+            plist = postings.get(key)
+            value = base | (j if j < 0xFFFF else 0xFFFF)  # capping j only loosens its bound
+            if plist is None:
+                postings[key] = array("q", (value,))
+            else:
+                plist.append(value)
 
     def _rebuild(self) -> None:
-        # A new global order by document frequency; re-index every prefix under it.
-        df = np.frombuffer(self._element_df, dtype=np.int32)
-        order = np.lexsort((np.arange(len(df)), df))
-        rank = np.empty(len(df), dtype=np.int64)
-        rank[order] = np.arange(len(df))
-        self._element_rank = rank.tolist()
-        self._postings = [array("i") for _ in range(len(df))]
-        flat = self._elements
-        offsets = self._element_offsets
-        for entry in range(len(self.texts)):
-            elements = flat[offsets[entry]:offsets[entry + 1]].tolist()
-            self._index_prefix(entry, elements, self._lens[entry])
+        """Re-rank tokens by frequency (most frequent = code 0), re-code every string, re-index."""
+        count = len(self._chars)
+        self._last_seq = None
+        if count:
+            offsets = np.zeros(len(self._seqs) + 1, dtype=np.int64)
+            np.cumsum(self._len_list, out=offsets[1:])
+            points = np.frombuffer("".join(self._seqs).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+            codes = np.where(points >= _SURROGATES + 0x800, points - 0x800, points)
+            del points
+            order = np.argsort(-np.bincount(codes, minlength=count), kind="stable")
+            new_code = np.empty(count, dtype=np.int64)
+            new_code[order] = np.arange(count)
+            new_point = np.where(new_code >= _SURROGATES, new_code + 0x800, new_code)
+            text = new_point[codes].astype(np.uint32).tobytes().decode("utf-32-le")
+            del codes
+            bounds = offsets.tolist()
+            self._seqs = [text[bounds[i]:bounds[i + 1]] for i in range(len(self._seqs))]
+            del text
+            point_of = new_point.tolist()
+            self._chars = {
+                token: chr(point_of[ord(ch) - 0x800 if ord(ch) >= _SURROGATES + 0x800 else ord(ch)])
+                for token, ch in self._chars.items()
+            }
+        self._postings = {}
+        index_entry = self._index_entry
+        for entry, seq in enumerate(self._seqs):
+            index_entry(entry, seq)
 
     def add(self, text: str) -> int:
         """Add an instruction unconditionally (seeds, resumed records); returns its position."""
-        return self._add_tokens(text, self.tokenizer.tokenize(text))
+        return self._add_seq(text, self._encode_grow(self.tokenizer.tokenize(text)))
 
-    def _add_tokens(self, text: str, tokens: list[str]) -> int:
-        seq = self._encode(tokens, grow=True)
-        elements = self._elements_of(seq, grow=True)
+    def _add_seq(self, text: str, seq: str) -> int:
         entry = len(self.texts)
         self.texts.append(text)
         self._seqs.append(seq)
-        self._lens.append(len(seq))
-        self._lens_np = None
-        for eid in elements:
-            self._element_df[eid] += 1
-        self._elements.extend(elements)
-        self._element_offsets.append(len(self._elements))
+        self._len_list.append(len(seq))
+        if len(seq) > self._max_len:
+            self._max_len = len(seq)
+        if entry >= len(self._lens):
+            grown = np.zeros(2 * len(self._lens), dtype=np.int32)
+            grown[: len(self._lens)] = self._lens
+            self._lens = grown
+        self._lens[entry] = len(seq)
         if len(self.texts) >= self._next_rebuild:
             self._next_rebuild *= 2
             self._rebuild()
         else:
-            self._index_prefix(entry, elements, len(seq))
+            self._index_entry(entry, seq, self._last_keys if seq is self._last_seq else None)
+        self._last_seq = None
         return entry
 
     # -- queries ----------------------------------------------------------------------
-    def _first_duplicate(self, seq: str, elements: list[int]) -> tuple[int, float] | None:
+    def _first_duplicate(self, seq: str) -> tuple[int, float] | None:
+        """The earliest entry scoring above the threshold, or None.
+
+        Candidates share an element of the query's probe prefix with an entry's indexed
+        prefix. For the first shared element, at position i among the query's m_k known
+        elements and j among the entry's n, the overlap (hence the LCS) is at most
+        min(m_k - i, n - j): an entry is verified only when that reaches need[m + n],
+        the least LCS scoring above the bound. Later shared elements sit at larger i and
+        j, so "some shared element passes" is the same test as "the first one passes",
+        and no per-entry first occurrence is needed. The test implies the length bound.
+        """
         m = len(seq)
-        if m == 0 or not elements:
+        self._last_seq = None
+        if m == 0 or not self.texts:
             return None
-        bound = self._bound
-        rank = self._element_rank
-        ordered = sorted(elements, key=rank.__getitem__)
-        probe = m - _min_overlap(m, bound) + 1
-        candidates: set[int] = set()
-        for eid in ordered[:probe]:
-            candidates.update(self._postings[eid])
-        if not candidates:
+        unknown = _UNKNOWN in seq
+        known = seq.replace(_UNKNOWN, "") if unknown else seq
+        if m >= len(self._prefix_len) or m + self._max_len >= len(self._need):
+            self._grow_tables(m)
+        mk = len(known)
+        # Overlap >= alpha(m) with the known tokens: they share one of their first
+        # mk - alpha(m) + 1 elements with the entry's indexed prefix.
+        probe = mk - (m - self._prefix_len[m])
+        if probe <= 0:
             return None
-        lens = self._lens
+        keys = _keys(sorted(known, reverse=True)[:probe])
+        if not unknown:
+            self._last_seq = seq
+            self._last_keys = keys
+        get = self._postings.get
+        found = [(i, plist) for i, key in enumerate(keys) if (plist := get(key)) is not None]
+        if not found:
+            return None
+        if sum(len(plist) for _, plist in found) <= _SMALL:
+            candidates = self._candidates_small(m, mk, found)
+            return self._verify(seq, candidates) if candidates else None
+        return self._first_duplicate_large(seq, mk, found)
+
+    def _candidates_small(self, m: int, mk: int, found: list[tuple[int, array]]) -> list[int]:
+        need = self._need
+        lens = self._len_list
+        out: set[int] = set()
+        for i, plist in found:
+            cap = mk - i
+            for value in plist:
+                entry = value >> 16
+                n = lens[entry]
+                least = need[m + n]
+                if cap >= least and n - (value & 0xFFFF) >= least:
+                    out.add(entry)
+        return sorted(out)
+
+    def _first_duplicate_large(self, seq: str, mk: int, found: list[tuple[int, array]]) -> tuple[int, float] | None:
+        """The same test with numpy, over growing ranges of entries so a duplicate found early ends it.
+
+        Posting lists are sorted (entries are indexed in order, and so are re-indexings),
+        so each range of entries is a slice of every list.
+        """
+        m = len(seq)
+        views = [np.frombuffer(plist, dtype=np.int64) for _, plist in found]
+        try:
+            caps = np.array([mk - i for i, _ in found], dtype=np.int64)
+            starts = [0] * len(views)
+            total = len(self.texts)
+            lens = self._lens
+            need = self._need_np
+            begin = 0
+            block = _FIRST_BLOCK
+            while begin < total:
+                end = min(total, begin + block)
+                block *= 4
+                limit = end << 16
+                parts = []
+                part_caps = []
+                for k, values in enumerate(views):
+                    stop = int(values.searchsorted(limit)) if end < total else len(values)
+                    if stop > starts[k]:
+                        parts.append(values[starts[k]:stop])
+                        part_caps.append(k)
+                        starts[k] = stop
+                begin = end
+                if not parts:
+                    continue
+                values = np.concatenate(parts) if len(parts) > 1 else parts[0]
+                cap = np.repeat(caps[part_caps], [len(p) for p in parts])
+                del parts
+                entries = values >> 16
+                n = lens[entries]
+                least = need[m + n]
+                keep = (least <= cap) & (n - (values & 0xFFFF) >= least)
+                del values
+                candidates = np.unique(entries[keep])
+                if len(candidates):
+                    hit = self._verify(seq, candidates)
+                    if hit is not None:
+                        return hit
+            return None
+        finally:
+            del views  # no buffer view may outlive the query: the posting arrays must stay resizable
+
+    def _verify(self, seq: str, candidates) -> tuple[int, float] | None:
+        m = len(seq)
         seqs = self._seqs
-        for entry in sorted(candidates):
-            n = lens[entry]
-            if 2 * min(m, n) <= bound * (m + n):
-                continue
-            cutoff = math.floor(bound * (m + n) / 2) + 1
-            lcs = LCSseq.similarity(seq, seqs[entry], score_cutoff=cutoff)
-            if lcs:
-                score = rouge_l_f1(lcs, m, n)
-                if score > self.threshold:
-                    return entry, score
+        threshold = self.threshold
+        if len(candidates) <= _CHUNK // 8:
+            lens = self._len_list
+            need = self._need
+            similarity = LCSseq.similarity
+            for entry in (candidates if isinstance(candidates, list) else candidates.tolist()):
+                n = lens[entry]
+                lcs = similarity(seq, seqs[entry], score_cutoff=need[m + n])
+                if lcs:
+                    score = rouge_l_f1(lcs, m, n)
+                    if score > threshold:
+                        return entry, score
+            return None
+        candidates = np.asarray(candidates, dtype=np.int64)
+        for start in range(0, len(candidates), _CHUNK):
+            chunk = candidates[start:start + _CHUNK]
+            chunk_lens = self._lens[chunk]
+            cutoff = self._need[m + int(chunk_lens.min())]
+            lcs = process.cdist([seq], [seqs[i] for i in chunk.tolist()], scorer=LCSseq.similarity,
+                                dtype=np.int32, workers=1, score_cutoff=cutoff)[0]
+            scores = rouge_l_f1_array(lcs, m, chunk_lens)
+            hits = np.flatnonzero(scores > threshold)
+            if hits.size:
+                first = int(hits[0])
+                return int(chunk[first]), float(scores[first])
         return None
 
     def _all_scores(self, seq: str) -> np.ndarray:
         if not self._seqs:
             return np.zeros(0)
         lcs = process.cdist([seq], self._seqs, scorer=LCSseq.similarity, dtype=np.int32, workers=1)[0]
-        if self._lens_np is None:
-            self._lens_np = np.frombuffer(self._lens, dtype=np.int32).copy()
-        return rouge_l_f1_array(lcs, len(seq), self._lens_np)
+        return rouge_l_f1_array(lcs, len(seq), self._lens[: len(self._seqs)])
 
-    def _verdict(self, seq: str, elements: list[int]) -> Verdict:
+    def _verdict(self, seq: str) -> Verdict:
         if self.similarity_stats:
+            self._last_seq = None
             scores = self._all_scores(seq)
             if scores.size == 0:
                 return Verdict(False, most_similar={}, avg_similarity=0.0)
-            # Stanford: top 10 by score, descending, as {instruction: score}.
-            order = np.argsort(-scores, kind="stable")[: self.top_k]
+            # Stanford: top k by score, descending, as {instruction: score}; among equal
+            # scores the earliest pool entries (what a stable sort of -scores gives).
+            k = max(0, min(self.top_k, scores.size))
+            if k == 0:
+                order = np.zeros(0, dtype=np.intp)
+            elif k < scores.size:
+                kth = np.partition(scores, scores.size - k)[scores.size - k]
+                top = np.flatnonzero(scores >= kth)
+                order = top[np.argsort(-scores[top], kind="stable")][:k]
+            else:
+                order = np.argsort(-scores, kind="stable")
             most_similar: dict[str, float] = {}
-            for i in order:
+            for i in order.tolist():
                 most_similar.setdefault(self.texts[i], float(scores[i]))
-            best = int(order[0])
+            best = int(order[0]) if k else int(np.argmax(scores))
             best_score = float(scores[best])
             return Verdict(
                 duplicate=best_score > self.threshold,
@@ -257,7 +430,7 @@ class NearDuplicateIndex:
                 most_similar=most_similar,
                 avg_similarity=float(np.mean(scores)),
             )
-        hit = self._first_duplicate(seq, elements)
+        hit = self._first_duplicate(seq)
         if hit is None:
             return Verdict(False)
         entry, score = hit
@@ -265,14 +438,13 @@ class NearDuplicateIndex:
 
     def check(self, text: str) -> Verdict:
         """Score a candidate against the pool without adding it."""
-        seq = self._encode(self.tokenizer.tokenize(text), grow=False)
-        return self._verdict(seq, self._elements_of(seq, grow=False))
+        return self._verdict(self._encode_known(self.tokenizer.tokenize(text)))
 
     def offer(self, text: str) -> Verdict:
         """Check a candidate; add it to the pool when it is not a near duplicate."""
         tokens = self.tokenizer.tokenize(text)
-        seq = self._encode(tokens, grow=False)
-        verdict = self._verdict(seq, self._elements_of(seq, grow=False))
+        seq = self._encode_known(tokens)
+        verdict = self._verdict(seq)
         if not verdict.duplicate:
-            self._add_tokens(text, tokens)
+            self._add_seq(text, self._encode_grow(tokens) if _UNKNOWN in seq else seq)
         return verdict

@@ -206,7 +206,7 @@ class RegenStore:
         """Append ``records`` and make ``state`` current, atomically as seen by readers."""
         state = dict(state, version=STATE_VERSION, records=len(self.records) + len(records))
         state_bytes = json.dumps(state, ensure_ascii=False, indent=1).encode()
-        if not records:
+        if not records and self.path.exists():
             _write_atomic(self.state_path, state_bytes)
             self.state = state
             return
@@ -228,11 +228,11 @@ class RegenStore:
         self.state = state
 
     def _create(self, records: list[dict]) -> None:
-        data = b"[" + encode_records(records, first=True)
+        data = b"[" + encode_records(records, first=True) if records else b"[]"
         _write_atomic(self.path, data)
         _fsync_dir(self.output_dir)
         shutil.copyfile(self.path, self.spare)
-        self._tail = len(data) - 2
+        self._tail = _tail_offset(data)
 
     def close(self) -> None:
         if self._lock_fd is not None:
