@@ -31,7 +31,7 @@ def read_records(path: str | Path, field: str = "instruction") -> list[dict]:
         where = lambda i: f"{path}: element {i}"  # noqa: E731
     else:
         lines = []
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 may sit inside a JSON string
             if not line.strip():
                 continue
             try:

@@ -24,6 +24,7 @@ _INPUT_BARE = re.compile(rf"(?im)^[ \t>*-]*(?:\*\*)?(?:Input|입력){_COLON}")
 _OUTPUT_BARE = re.compile(rf"(?im)^[ \t>*-]*(?:\*\*)?(?:Output|출력|응답){_COLON}")
 # A separator line ("###", "##", "---") left at the end of a task.
 _TRAILING_SEPARATOR = re.compile(r"(?:(?:^|\n)[ \t]*(?:#{2,}|-{3,})[ \t]*)+\s*$")
+_SEPARATOR_LINE = re.compile(r"\n[ \t]*#{2,}[ \t]*(?:\n|$)")
 # Stanford knew only "<noinput>"; models also write "<no input>", "No input", "입력 없음".
 _NO_INPUT = re.compile(r"^[<\[(]?\s*(?:no[\s_-]*input|n/a|입력\s*없음)\s*[>\])]?\.?$", re.I)
 
@@ -81,8 +82,9 @@ def parse_completion(text: str, finish_reason: str | None, *, next_number: int |
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         block = text[start.end():end]
         is_last = i == len(starts) - 1
-        if is_last and finish_reason == "length":
-            # The model ran out of tokens; its last task is very likely cut short.
+        if is_last and finish_reason == "length" and not _SEPARATOR_LINE.search(block):
+            # The model ran out of tokens inside its last task. A task already closed
+            # by "###" is complete even if the cut came later (Stanford keeps it too).
             result.dropped["truncated"] += 1
             continue
         number = start.group(1)
@@ -93,7 +95,12 @@ def parse_completion(text: str, finish_reason: str | None, *, next_number: int |
             continue
         instruction = normalize_space(_clean_block(block[: input_label.start()]))
         task_input = _clean_block(block[input_label.end(): output_label.start()])
-        output = _clean_block(block[output_label.end():])
+        output = block[output_label.end():]
+        separator = _SEPARATOR_LINE.search(output)
+        if separator:
+            # A line of only "###" ends the task; "### Heading" inside an output does not.
+            output = output[: separator.start()]
+        output = _clean_block(output)
         if is_no_input(task_input):
             task_input = ""
         if not instruction:

@@ -95,7 +95,7 @@ def read_seed_file(path: str | Path) -> tuple[list[SeedTask], list[SeedProblem]]
     tasks: list[SeedTask] = []
     problems: list[SeedProblem] = []
     seen_ids: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 may sit inside a JSON string
         if not line.strip():
             continue
         try:

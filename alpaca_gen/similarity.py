@@ -54,7 +54,7 @@ _UNKNOWN = "\U0010ffff"
 _MAX_CODE = 0x10FFFF - 0x800 - 1
 # Up to this many posting entries, candidates are gathered and checked in Python;
 # above it, with numpy and one rapidfuzz batch per chunk.
-_SMALL = 160
+_SMALL = 700
 _CHUNK = 512
 # Large queries look at entries [0, 8192), then ranges four times longer each.
 _FIRST_BLOCK = 8192

@@ -167,7 +167,8 @@ class RegenStore:
         except OSError as exc:
             raise UsageError(f"cannot create {self.state_dir}: {exc.strerror}") from None
         self._lock()
-        for leftover in (self.old, self.spare.with_name(self.spare.name + ".tmp"), self.state_path.with_name("state.json.tmp")):
+        for leftover in (self.old, self.spare.with_name(self.spare.name + ".tmp"), self.state_path.with_name("state.json.tmp"),
+                         self.pending_path.with_name("state.pending.json.tmp"), self.path.with_name(REGEN_NAME + ".tmp")):
             leftover.unlink(missing_ok=True)
         if data is not None:
             # A fresh spare each run: the previous one may be stale or half-written.

@@ -164,11 +164,6 @@ def test_output_suffix_must_be_json_or_jsonl(tmp_path):
         run(src, tmp_path / "clean.csv")
 
 
-@pytest.mark.xfail(
-    reason="BUG: read_records splits JSONL with str.splitlines(), which also breaks at U+2028/U+0085 that "
-    "json.dumps(ensure_ascii=False) (and dedup's own JSONL output) leaves raw inside strings",
-    strict=True,
-)
 def test_jsonl_with_line_separator_inside_a_string(tmp_path):
     records = [
         {"instruction": "Translate the two lines into Korean.", "input": "Good morning.\u2028See you later.",

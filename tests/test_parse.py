@@ -479,11 +479,6 @@ def test_chemical_symbol_na_is_a_real_input():
     assert result.tasks[0].input == "Na"
 
 
-@pytest.mark.xfail(
-    reason="BUG: with finish_reason 'length', a cut that falls after a task's closing '###' (in the next "
-    "task's label) drops that complete task as 'truncated'; Stanford drops only the text after the '###'",
-    strict=True,
-)
 @pytest.mark.parametrize("tail", ["\n###", "\n###\n", "\n###\n6", "\n###\n6. Instru"])
 def test_cut_after_a_separator_keeps_the_complete_task(tail):
     text = """ Name the capital city of Peru.

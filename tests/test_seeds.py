@@ -223,11 +223,6 @@ def test_read_seed_file_returns_good_tasks_and_problems(tmp_path):
     assert tasks[1].line == 3 and tasks[1].input == "오늘은 날씨가 정말 좋다."
 
 
-@pytest.mark.xfail(
-    reason="BUG: read_seed_file splits with str.splitlines(), which also breaks at U+2028/U+2029/U+0085; "
-    "json.dumps(ensure_ascii=False) leaves those raw inside strings, so such a record is reported as bad JSON",
-    strict=True,
-)
 def test_line_separator_inside_a_string(tmp_path):
     # Text pasted from a web page or a word processor can carry U+2028 LINE SEPARATOR.
     record = seed(1, "ko", instances=[{"input": "첫째 줄입니다.\u2028둘째 줄입니다.",

@@ -177,7 +177,7 @@ _THRESHOLDS = st.one_of(
 )
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     alphabet=st.sampled_from(["ab", "abc", "abcde", "abcdefgh"]),
     data=st.data(),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from alpaca_gen.errors import BusyError, DataError
+from alpaca_gen.errors import BusyError, DataError, UsageError
 from alpaca_gen.store import RegenStore
 
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1] / "alpaca_gen")
@@ -197,8 +197,6 @@ def test_invalid_regen_json_leaves_existing_state_dir_alone(tmp_path, name):
 def test_output_dir_that_is_a_file(tmp_path):
     target = tmp_path / "out"
     target.write_text("not a directory")
-    from alpaca_gen.errors import UsageError
-
     with pytest.raises(UsageError):
         RegenStore(target).open()
 
@@ -400,7 +398,7 @@ def test_sigkill_at_random_moments_never_breaks_regen_json(tmp_path):
     path = tmp_path / "regen.json"
     previous: list[dict] = []
     kills = 0
-    for round_number in range(34):
+    for round_number in range(32):
         child = subprocess.Popen([sys.executable, "-c", CHILD_PRELUDE + CRASH_CHILD, str(tmp_path)],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if round_number % 4 == 3:
