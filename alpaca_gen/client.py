@@ -202,7 +202,10 @@ def _rejects_list_prompts(exc: Exception) -> bool:
     """
     if not isinstance(exc, openai.APIStatusError):
         return False
-    message = _error_message(exc).strip()
+    body = exc.body if isinstance(exc.body, dict) else {}
+    err = body.get("error", body)
+    # The message the server sent, not openai's "Error code: 500" stand-in for an empty one.
+    message = str(err.get("message") or "").strip() if isinstance(err, dict) else str(err or "").strip()
     if exc.status_code in (500, 501):
         return message in ("", "None", "Internal Server Error")
     if exc.status_code in (400, 422):
@@ -380,7 +383,7 @@ class RequestClient:
                     exhausted = attempt > s.max_retries
                 if exhausted:
                     raise ServerUnavailableError(
-                        f"giving up on {self._where()} after {attempt + rate_limited} retries: {outcome.why}"
+                        f"giving up on {self._where()} after {attempt + rate_limited - 1} retries: {outcome.why}"
                     ) from None
                 self._warn(f"{outcome.why}; retrying in {outcome.delay:.1f}s")
                 if outcome.delay > 0 and not outcome.why.startswith("rate limited"):

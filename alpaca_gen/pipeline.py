@@ -331,7 +331,7 @@ class Generator:
         rounds_in_flight = max(1, -(-cfg.concurrency // calls_per_round))
         next_round = int(store.state.get("next_request", 0))
         # A chat round cut short by --max_requests resumes at its first unsent prompt.
-        start = int(store.state.get("next_prompt", 0) or 0) if cfg.api == "chat" else 0
+        start = int(store.state.get("next_prompt", 0) or 0)
         if not 0 <= start < batch:
             start = 0
         scheduled_calls = 0
@@ -343,8 +343,11 @@ class Generator:
                 while len(pending) < self._rounds_wanted(rounds_in_flight, target - len(store.records)):
                     if cfg.max_requests is not None and scheduled_calls >= cfg.max_requests:
                         break
+                    # One call per prompt on chat, and on completions once the server
+                    # turned out not to take list prompts.
+                    per_prompt = cfg.api == "chat" or not settings.list_prompts
                     size = batch - start
-                    if cfg.max_requests is not None and cfg.api == "chat":
+                    if cfg.max_requests is not None and per_prompt:
                         size = min(size, cfg.max_requests - scheduled_calls)
                     prompts = self.round_prompts(next_round, size, seed, start)
                     texts = [text for _, text in prompts]
@@ -357,7 +360,7 @@ class Generator:
                             break
                     task = asyncio.ensure_future(client.run_round(texts))
                     pending[next_round] = (prompts, task, worst, start)
-                    scheduled_calls += 1 if cfg.api == "completions" else size
+                    scheduled_calls += size if per_prompt else 1
                     next_round += 1
                     start = 0
                 if not pending:
@@ -442,7 +445,7 @@ class Generator:
                 "Consider a higher --temperature, more or other seed tasks, or stopping here"
             )
         done = first + len(prompts)
-        finished = done >= cfg.request_batch_size or cfg.api != "chat"
+        finished = done >= cfg.request_batch_size
         state = {
             "next_request": round_number + 1 if finished else round_number,
             "next_prompt": 0 if finished else done,

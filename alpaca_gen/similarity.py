@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from itertools import repeat
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,9 +57,17 @@ _MAX_CODE = 0x10FFFF - 0x800 - 1
 # above it, with numpy and one rapidfuzz batch per chunk.
 _SMALL = 700
 _CHUNK = 512
-# Large queries look at entries [0, 8192), then ranges four times longer each.
-_FIRST_BLOCK = 8192
+# Large queries look at entries [0, 1024), then ranges four times longer each.
+_FIRST_BLOCK = 1024
+# More survivors than this go through the bucket bound before LCS.
+_BUCKET_FILTER_MIN = 48
+_BUCKETS = 64
+_EXACT_BUCKETS = 32
+_BUCKET_HASH = 2654435761
+# Re-ranking and bucket filling work on this many entries at a time.
+_REBUILD_SLICE = 1 << 15
 _FIRST_REBUILD = 256
+_REBUILD_GROWTH = 2
 
 
 def rouge_l_f1(lcs: int, new_len: int, existing_len: int) -> float:
@@ -94,6 +103,12 @@ def _min_overlap(length: int, bound: float) -> int:
 
 def _char(code: int) -> str:
     return chr(code if code < _SURROGATES else code + 0x800)
+
+
+def _codes_of(text: str) -> np.ndarray:
+    """Token codes (int32) of an encoded string: its code points, the surrogate gap closed."""
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.int32)
+    return np.where(points >= _SURROGATES + 0x800, points - 0x800, points)
 
 
 def _keys(prefix: list[str]) -> list[str]:
@@ -156,6 +171,8 @@ class NearDuplicateIndex:
         self._need: list[int] = []  # per total length s = m + n: least LCS with 2·LCS/s > bound
         self._need_np = np.zeros(0, dtype=np.int64)
         self._max_len = 0
+        self._buckets = np.zeros((0, _BUCKETS), dtype=np.uint8)  # see _fill_buckets
+        self._buckets_filled = 0
         self._last_seq: str | None = None  # the last query without unknown tokens and its prefix keys,
         self._last_keys: list[str] = []  # reused when offer() adds it
 
@@ -176,8 +193,7 @@ class NearDuplicateIndex:
 
     # -- encoding -----------------------------------------------------------------
     def _encode_known(self, tokens: list[str]) -> str:
-        get = self._chars.get
-        return "".join([get(t, _UNKNOWN) for t in tokens])
+        return "".join(map(self._chars.get, tokens, repeat(_UNKNOWN, len(tokens))))
 
     def _encode_grow(self, tokens: list[str]) -> str:
         chars = self._chars
@@ -202,34 +218,49 @@ class NearDuplicateIndex:
                 self._grow_tables(n)
             keys = _keys(sorted(seq, reverse=True)[: self._prefix_len[n]])
         postings = self._postings
+        get = postings.get
         base = entry << 16
         for j, key in enumerate(keys):
-            plist = postings.get(key)
-            value = base | (j if j < 0xFFFF else 0xFFFF)  # capping j only loosens its bound
+            plist = get(key)
+            # Positions past 65535 are stored as 65535: a smaller j only loosens its bound.
+            value = base | j if j < 0xFFFF else base | 0xFFFF
             if plist is None:
                 postings[key] = array("q", (value,))
             else:
-                plist.append(value)
+                try:
+                    plist.append(value)
+                except BufferError:  # a numpy view of it outlived a query (an exception mid-query)
+                    postings[key] = plist = array("q", plist)
+                    plist.append(value)
 
     def _rebuild(self) -> None:
-        """Re-rank tokens by frequency (most frequent = code 0), re-code every string, re-index."""
+        """Re-rank tokens by frequency (most frequent = code 0), re-code every string, re-index.
+
+        Numpy does the counting and re-coding, a slice of entries at a time so the
+        temporary arrays stay small next to the pool.
+        """
         count = len(self._chars)
         self._last_seq = None
+        self._buckets_filled = 0  # codes change: every entry's bucket counts too
+        seqs = self._seqs
         if count:
-            offsets = np.zeros(len(self._seqs) + 1, dtype=np.int64)
-            np.cumsum(self._len_list, out=offsets[1:])
-            points = np.frombuffer("".join(self._seqs).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-            codes = np.where(points >= _SURROGATES + 0x800, points - 0x800, points)
-            del points
-            order = np.argsort(-np.bincount(codes, minlength=count), kind="stable")
-            new_code = np.empty(count, dtype=np.int64)
-            new_code[order] = np.arange(count)
-            new_point = np.where(new_code >= _SURROGATES, new_code + 0x800, new_code)
-            text = new_point[codes].astype(np.uint32).tobytes().decode("utf-32-le")
-            del codes
-            bounds = offsets.tolist()
-            self._seqs = [text[bounds[i]:bounds[i + 1]] for i in range(len(self._seqs))]
-            del text
+            freq = np.zeros(count, dtype=np.int64)
+            for start in range(0, len(seqs), _REBUILD_SLICE):
+                freq += np.bincount(_codes_of("".join(seqs[start:start + _REBUILD_SLICE])), minlength=count)
+            order = np.argsort(-freq, kind="stable")
+            new_code = np.empty(count, dtype=np.int32)
+            new_code[order] = np.arange(count, dtype=np.int32)
+            new_point = np.where(new_code >= _SURROGATES, new_code + 0x800, new_code).astype(np.uint32)
+            lens = self._len_list
+            recoded: list[str] = []
+            for start in range(0, len(seqs), _REBUILD_SLICE):
+                stop = min(len(seqs), start + _REBUILD_SLICE)
+                text = new_point[_codes_of("".join(seqs[start:stop]))].tobytes().decode("utf-32-le")
+                offset = 0
+                for n in lens[start:stop]:
+                    recoded.append(text[offset:offset + n])
+                    offset += n
+            self._seqs = seqs = recoded
             point_of = new_point.tolist()
             self._chars = {
                 token: chr(point_of[ord(ch) - 0x800 if ord(ch) >= _SURROGATES + 0x800 else ord(ch)])
@@ -237,7 +268,7 @@ class NearDuplicateIndex:
             }
         self._postings = {}
         index_entry = self._index_entry
-        for entry, seq in enumerate(self._seqs):
+        for entry, seq in enumerate(seqs):
             index_entry(entry, seq)
 
     def add(self, text: str) -> int:
@@ -257,7 +288,7 @@ class NearDuplicateIndex:
             self._lens = grown
         self._lens[entry] = len(seq)
         if len(self.texts) >= self._next_rebuild:
-            self._next_rebuild *= 2
+            self._next_rebuild *= _REBUILD_GROWTH
             self._rebuild()
         else:
             self._index_entry(entry, seq, self._last_keys if seq is self._last_seq else None)
@@ -295,18 +326,22 @@ class NearDuplicateIndex:
             self._last_seq = seq
             self._last_keys = keys
         get = self._postings.get
-        found = [(i, plist) for i, key in enumerate(keys) if (plist := get(key)) is not None]
+        found = []
+        total = 0
+        for i, key in enumerate(keys):
+            plist = get(key)
+            if plist is not None:
+                found.append((i, plist))
+                total += len(plist)
+        if total > _SMALL:
+            return self._first_duplicate_large(seq, mk, found)
         if not found:
             return None
-        if sum(len(plist) for _, plist in found) <= _SMALL:
-            candidates = self._candidates_small(m, mk, found)
-            return self._verify(seq, candidates) if candidates else None
-        return self._first_duplicate_large(seq, mk, found)
-
-    def _candidates_small(self, m: int, mk: int, found: list[tuple[int, array]]) -> list[int]:
+        # Few postings: the same test in plain Python, then LCS in pool order.
         need = self._need
         lens = self._len_list
-        out: set[int] = set()
+        candidates: set[int] = set()
+        add = candidates.add
         for i, plist in found:
             cap = mk - i
             for value in plist:
@@ -314,14 +349,27 @@ class NearDuplicateIndex:
                 n = lens[entry]
                 least = need[m + n]
                 if cap >= least and n - (value & 0xFFFF) >= least:
-                    out.add(entry)
-        return sorted(out)
+                    add(entry)
+        if not candidates:
+            return None
+        seqs = self._seqs
+        threshold = self.threshold
+        similarity = LCSseq.similarity
+        for entry in sorted(candidates):
+            n = lens[entry]
+            lcs = similarity(seq, seqs[entry], score_cutoff=need[m + n])
+            if lcs:
+                score = rouge_l_f1(lcs, m, n)
+                if score > threshold:
+                    return entry, score
+        return None
 
     def _first_duplicate_large(self, seq: str, mk: int, found: list[tuple[int, array]]) -> tuple[int, float] | None:
         """The same test with numpy, over growing ranges of entries so a duplicate found early ends it.
 
         Posting lists are sorted (entries are indexed in order, and so are re-indexings),
-        so each range of entries is a slice of every list.
+        so each range of entries is a slice of every list. Many survivors go through the
+        bucket bound (see ``_bucket_counts``) before any LCS.
         """
         m = len(seq)
         views = [np.frombuffer(plist, dtype=np.int64) for _, plist in found]
@@ -331,6 +379,7 @@ class NearDuplicateIndex:
             total = len(self.texts)
             lens = self._lens
             need = self._need_np
+            query_buckets = None
             begin = 0
             block = _FIRST_BLOCK
             while begin < total:
@@ -356,7 +405,22 @@ class NearDuplicateIndex:
                 least = need[m + n]
                 keep = (least <= cap) & (n - (values & 0xFFFF) >= least)
                 del values
-                candidates = np.unique(entries[keep])
+                candidates = entries[keep]
+                if not len(candidates):
+                    continue
+                candidates.sort()
+                if len(candidates) > 1:
+                    distinct = np.empty(len(candidates), dtype=bool)
+                    distinct[0] = True
+                    np.not_equal(candidates[1:], candidates[:-1], out=distinct[1:])
+                    candidates = candidates[distinct]
+                if len(candidates) > _BUCKET_FILTER_MIN:
+                    if query_buckets is None:
+                        query_buckets = self._query_buckets(seq)
+                    if query_buckets is not None:
+                        self._fill_buckets()
+                        bound = np.minimum(self._buckets[candidates], query_buckets).sum(axis=1, dtype=np.int64)
+                        candidates = candidates[bound >= need[m + lens[candidates]]]
                 if len(candidates):
                     hit = self._verify(seq, candidates)
                     if hit is not None:
@@ -364,6 +428,43 @@ class NearDuplicateIndex:
             return None
         finally:
             del views  # no buffer view may outlive the query: the posting arrays must stay resizable
+
+    # -- bucket bound --------------------------------------------------------------------
+    # Every entry has 64 counts: tokens with codes 0..31 (the 32 most frequent after a
+    # re-ranking) each count in their own bucket, the others in 32 hashed buckets. The
+    # multiset overlap of two texts, hence their LCS, is at most the sum over buckets of
+    # the smaller count (min is superadditive). Counts are stored saturated at 255,
+    # which stays an upper bound while the query's own counts are below 255.
+    @staticmethod
+    def _bucket_ids(codes: np.ndarray) -> np.ndarray:
+        hashed = (codes.astype(np.int64) * _BUCKET_HASH) % (_BUCKETS - _EXACT_BUCKETS)
+        return np.where(codes < _EXACT_BUCKETS, codes, _EXACT_BUCKETS + hashed)
+
+    def _query_buckets(self, seq: str) -> np.ndarray | None:
+        known = seq.replace(_UNKNOWN, "")
+        counts = np.bincount(self._bucket_ids(_codes_of(known)), minlength=_BUCKETS)
+        if counts.max(initial=0) >= 255:
+            return None  # a saturated entry count would no longer bound the overlap
+        return counts.astype(np.uint8)
+
+    def _fill_buckets(self) -> None:
+        """Bucket counts of the entries added since the last fill (all of them after a re-ranking)."""
+        total = len(self._seqs)
+        done = self._buckets_filled
+        if done >= total:
+            return
+        if len(self._buckets) < total:
+            grown = np.zeros((max(total, 2 * len(self._buckets)), _BUCKETS), dtype=np.uint8)
+            grown[:done] = self._buckets[:done]
+            self._buckets = grown
+        for start in range(done, total, _REBUILD_SLICE):
+            stop = min(total, start + _REBUILD_SLICE)
+            lens = np.asarray(self._len_list[start:stop], dtype=np.int64)
+            rows = np.repeat(np.arange(stop - start, dtype=np.int64), lens)
+            buckets = self._bucket_ids(_codes_of("".join(self._seqs[start:stop])))
+            counts = np.bincount(rows * _BUCKETS + buckets, minlength=(stop - start) * _BUCKETS)
+            self._buckets[start:stop] = np.minimum(counts, 255).reshape(stop - start, _BUCKETS)
+        self._buckets_filled = total
 
     def _verify(self, seq: str, candidates) -> tuple[int, float] | None:
         m = len(seq)

@@ -142,11 +142,7 @@ def refusing_list_prompts(refusal):
 
 
 @pytest.mark.parametrize("refusal", [
-    pytest.param(LLAMA_CPP_LIST_ERROR, id="llama.cpp-500", marks=pytest.mark.xfail(
-        reason="BUG: llama-cpp-python's empty-message 500 for a list prompt is not recognised: client._error_message "
-        "falls back to openai's exc.message ('Error code: 500') when the body's message is empty, so "
-        "_rejects_list_prompts never sees an empty message; the run retries the 500 and exits 69",
-        strict=True)),
+    pytest.param(LLAMA_CPP_LIST_ERROR, id="llama.cpp-500"),
     pytest.param(OLLAMA_LIST_ERROR, id="ollama-400"),
 ])
 def test_server_without_list_prompts_falls_back_to_one_prompt_per_request(make_fake, run_cli, tmp_path, util,
