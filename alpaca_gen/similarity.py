@@ -111,21 +111,21 @@ def _codes_of(text: str) -> np.ndarray:
     return np.where(points >= _SURROGATES + 0x800, points - 0x800, points)
 
 
-def _keys(prefix: list[str]) -> list[str]:
-    """Posting keys of prefix elements: occurrence k of character c is ``c * (k + 1)``."""
+def _keys(prefix: list[int]) -> list[int]:
+    """Posting keys of prefix elements (code points, descending): occurrence k of c is c | k << 21."""
     if len(set(prefix)) == len(prefix):
         return prefix
     keys = []
-    prev = None
+    prev = -1
     k = 0
-    for ch in prefix:
-        if ch == prev:
+    for point in prefix:
+        if point == prev:
             k += 1
-            keys.append(ch * (k + 1))
+            keys.append(point | k << 21)
         else:
-            prev = ch
+            prev = point
             k = 0
-            keys.append(ch)
+            keys.append(point)
     return keys
 
 
@@ -165,7 +165,7 @@ class NearDuplicateIndex:
         self._chars: dict[str, str] = {}  # token -> its character
         # element key -> array of (entry << 16 | position of the element in the entry's order),
         # for the elements in each entry's prefix
-        self._postings: dict[str, array] = {}
+        self._postings: dict[int, array] = {}
         self._next_rebuild = _FIRST_REBUILD
         self._prefix_len: list[int] = []  # per length n: n - (fewest tokens a partner must share) + 1
         self._need: list[int] = []  # per total length s = m + n: least LCS with 2·LCS/s > bound
@@ -174,7 +174,7 @@ class NearDuplicateIndex:
         self._buckets = np.zeros((0, _BUCKETS), dtype=np.uint8)  # see _fill_buckets
         self._buckets_filled = 0
         self._last_seq: str | None = None  # the last query without unknown tokens and its prefix keys,
-        self._last_keys: list[str] = []  # reused when offer() adds it
+        self._last_keys: list[int] = []  # reused when offer() adds it
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -216,7 +216,7 @@ class NearDuplicateIndex:
         if keys is None:
             if n >= len(self._prefix_len):
                 self._grow_tables(n)
-            keys = _keys(sorted(seq, reverse=True)[: self._prefix_len[n]])
+            keys = _keys(sorted(map(ord, seq), reverse=True)[: self._prefix_len[n]])
         postings = self._postings
         get = postings.get
         base = entry << 16
@@ -311,17 +311,17 @@ class NearDuplicateIndex:
         self._last_seq = None
         if m == 0 or not self.texts:
             return None
-        unknown = _UNKNOWN in seq
-        known = seq.replace(_UNKNOWN, "") if unknown else seq
+        unknown = seq.count(_UNKNOWN) if _UNKNOWN in seq else 0
         if m >= len(self._prefix_len) or m + self._max_len >= len(self._need):
             self._grow_tables(m)
-        mk = len(known)
+        mk = m - unknown
         # Overlap >= alpha(m) with the known tokens: they share one of their first
-        # mk - alpha(m) + 1 elements with the entry's indexed prefix.
+        # mk - alpha(m) + 1 elements with the entry's indexed prefix. (The unknown
+        # token's code point is the largest, so it sorts first.)
         probe = mk - (m - self._prefix_len[m])
         if probe <= 0:
             return None
-        keys = _keys(sorted(known, reverse=True)[:probe])
+        keys = _keys(sorted(map(ord, seq), reverse=True)[unknown:unknown + probe])
         if not unknown:
             self._last_seq = seq
             self._last_keys = keys

@@ -54,10 +54,20 @@ def stanford_seeds() -> list[str]:
 
 
 def korean_instructions() -> list[str]:
+    """All 386 Korean instructions of ../shared/research/data/korean/*.jsonl, files in name order."""
     out = []
     for path in sorted((shared_dir() / "research" / "data" / "korean").glob("*.jsonl")):
         out.extend(read_jsonl(path))
     return out
+
+
+def korean_seeds_and_candidates() -> tuple[list[str], list[str]]:
+    """Stanford's set-up in Korean: the seed-task file (134) is the starting pool, the others (252)
+    are the candidates. (Stanford's loop never runs on an empty pool: its ``max()`` would fail.)"""
+    seeds, candidates = [], []
+    for path in sorted((shared_dir() / "research" / "data" / "korean").glob("*.jsonl")):
+        (seeds if "seed" in path.name else candidates).extend(read_jsonl(path))
+    return seeds, candidates
 
 
 # -- references ---------------------------------------------------------------------------------
