@@ -340,7 +340,15 @@ class Generator:
         budget_stop = False
         try:
             while len(store.records) < target:
-                while len(pending) < self._rounds_wanted(rounds_in_flight, target - len(store.records)):
+                # Keep `rounds_in_flight` rounds waiting on the server. Finished rounds wait
+                # here for their turn to be committed without holding a slot, so a slow
+                # commit never leaves the server idle; the buffer of finished rounds is bounded.
+                # With --concurrency 1 the run stays strictly one round at a time, as Stanford's did.
+                buffered = 4 * rounds_in_flight if rounds_in_flight > 1 else 1
+                while (
+                    sum(1 for entry in pending.values() if not entry[1].done() or buffered == 1) < rounds_in_flight
+                    and len(pending) < self._rounds_wanted(buffered, target - len(store.records))
+                ):
                     if cfg.max_requests is not None and scheduled_calls >= cfg.max_requests:
                         break
                     # One call per prompt on chat, and on completions once the server
@@ -371,9 +379,26 @@ class Generator:
                         stopped = f"--max_requests {cfg.max_requests} reached"
                     break
                 round_number = min(pending)
+                if not pending[round_number][1].done():
+                    waiting = {entry[1] for entry in pending.values() if not entry[1].done()}
+                    done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                    for finished in done:
+                        if not finished.cancelled() and finished.exception() is not None:
+                            raise finished.exception()  # a refusal (bad key, quota) stops the run at once
+                    continue
                 prompts, task, _, first = pending.pop(round_number)
-                result = await task
-                self._commit_round(store, index, round_number, first, prompts, result, seed, target, earlier, client)
+                result = task.result()
+                # Parsing, de-duplication and the commit's fsyncs run in a worker thread so
+                # the event loop keeps receiving the other rounds' responses meanwhile.
+                # Commits stay strictly in order: the next one starts after this one ends.
+                commit = asyncio.ensure_future(asyncio.to_thread(
+                    self._commit_round, store, index, round_number, first, prompts, result, seed, target, earlier, client
+                ))
+                try:
+                    await asyncio.shield(commit)
+                except asyncio.CancelledError:
+                    await commit  # a signal arrived mid-commit: let the commit finish, then stop
+                    raise
         except asyncio.CancelledError:
             if not caught:
                 raise

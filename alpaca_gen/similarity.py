@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_right
 from itertools import repeat
 from dataclasses import dataclass
 
@@ -57,8 +58,15 @@ _MAX_CODE = 0x10FFFF - 0x800 - 1
 # above it, with numpy and one rapidfuzz batch per chunk.
 _SMALL = 700
 _CHUNK = 512
-# Large queries look at entries [0, 1024), then ranges four times longer each.
+# Large queries look at entries [0, 1024), then ranges four times longer each; from
+# _BANDED_FROM on, when banded lists exist, ranges of 8 and then 32 times the entries before.
 _FIRST_BLOCK = 1024
+_BLOCK_GROWTH = 4
+# From this pool size on (a re-ranking point), posting lists are also kept split by the
+# entry's length band (bands grow by 25%), so a large query reads only the lengths it can match.
+_BANDED_MIN = 1 << 15
+_BAND_RATIO = 1.25
+_BANDED_FROM = 1 << 14
 # More survivors than this go through the bucket bound before LCS.
 _BUCKET_FILTER_MIN = 48
 _BUCKETS = 64
@@ -171,6 +179,8 @@ class NearDuplicateIndex:
         self._need: list[int] = []  # per total length s = m + n: least LCS with 2·LCS/s > bound
         self._need_np = np.zeros(0, dtype=np.int64)
         self._max_len = 0
+        self._banded: dict[int, array] | None = None  # key * 64 + band(n) -> postings, large pools only
+        self._band_of: list[int] = [0]  # per length n: its band
         self._buckets = np.zeros((0, _BUCKETS), dtype=np.uint8)  # see _fill_buckets
         self._buckets_filled = 0
         self._last_seq: str | None = None  # the last query without unknown tokens and its prefix keys,
@@ -217,6 +227,8 @@ class NearDuplicateIndex:
             if n >= len(self._prefix_len):
                 self._grow_tables(n)
             keys = _keys(sorted(map(ord, seq), reverse=True)[: self._prefix_len[n]])
+        if self._banded is not None:
+            self._index_banded(entry, keys, self._band_of[n])
         postings = self._postings
         get = postings.get
         base = entry << 16
@@ -231,6 +243,22 @@ class NearDuplicateIndex:
                     plist.append(value)
                 except BufferError:  # a numpy view of it outlived a query (an exception mid-query)
                     postings[key] = plist = array("q", plist)
+                    plist.append(value)
+
+    def _index_banded(self, entry: int, keys: list[int], band: int) -> None:
+        banded = self._banded
+        base = entry << 16
+        for j, key in enumerate(keys):
+            slot = key << 6 | band
+            value = base | j if j < 0xFFFF else base | 0xFFFF
+            plist = banded.get(slot)
+            if plist is None:
+                banded[slot] = array("q", (value,))
+            else:
+                try:
+                    plist.append(value)
+                except BufferError:
+                    banded[slot] = plist = array("q", plist)
                     plist.append(value)
 
     def _rebuild(self) -> None:
@@ -267,6 +295,7 @@ class NearDuplicateIndex:
                 for token, ch in self._chars.items()
             }
         self._postings = {}
+        self._banded = {} if len(seqs) >= _BANDED_MIN else None
         index_entry = self._index_entry
         for entry, seq in enumerate(seqs):
             index_entry(entry, seq)
@@ -282,6 +311,8 @@ class NearDuplicateIndex:
         self._len_list.append(len(seq))
         if len(seq) > self._max_len:
             self._max_len = len(seq)
+            log_ratio = math.log(_BAND_RATIO)
+            self._band_of.extend(int(math.log(n) / log_ratio) for n in range(len(self._band_of), len(seq) + 1))
         if entry >= len(self._lens):
             grown = np.zeros(2 * len(self._lens), dtype=np.int32)
             grown[: len(self._lens)] = self._lens
@@ -334,7 +365,7 @@ class NearDuplicateIndex:
                 found.append((i, plist))
                 total += len(plist)
         if total > _SMALL:
-            return self._first_duplicate_large(seq, mk, found)
+            return self._first_duplicate_large(seq, mk, found, keys)
         if not found:
             return None
         # Few postings: the same test in plain Python, then LCS in pool order.
@@ -364,70 +395,113 @@ class NearDuplicateIndex:
                     return entry, score
         return None
 
-    def _first_duplicate_large(self, seq: str, mk: int, found: list[tuple[int, array]]) -> tuple[int, float] | None:
+    def _banded_lists(self, m: int, mk: int, keys: list[int]) -> list[tuple[int, array]]:
+        """The posting lists of the probe elements, restricted to the length bands each can match.
+
+        At probe position i an entry of length n needs need[m + n] <= mk - i, which caps n;
+        and n >= the length bound. Lists of bands outside [band(lo), band(cap)] hold no candidate.
+        """
+        bound = self._bound
+        lo = max(1, math.floor(bound * m / (2 - bound)) + 1) if bound > 0 else 1
+        need = self._need
+        band_of = self._band_of
+        max_len = self._max_len
+        if lo > max_len:
+            return []
+        get = self._banded.get
+        found = []
+        for i, key in enumerate(keys):
+            # the largest total length s = m + n with need[s] <= mk - i
+            hi = min(bisect_right(need, mk - i) - 1 - m, max_len)
+            if hi < lo:
+                break  # the cap only shrinks along the probe
+            base = key << 6
+            for band in range(band_of[lo], band_of[hi] + 1):
+                plist = get(base | band)
+                if plist is not None:
+                    found.append((i, plist))
+        return found
+
+    def _first_duplicate_large(self, seq: str, mk: int, found: list[tuple[int, array]],
+                               keys: list[int]) -> tuple[int, float] | None:
         """The same test with numpy, over growing ranges of entries so a duplicate found early ends it.
 
         Posting lists are sorted (entries are indexed in order, and so are re-indexings),
-        so each range of entries is a slice of every list. Many survivors go through the
-        bucket bound (see ``_bucket_counts``) before any LCS.
+        so each range of entries is a slice of every list. The first ranges read the plain
+        lists (few lists, so little overhead); past _BANDED_FROM entries, a large pool's
+        length-banded lists (more lists, far fewer postings). Many survivors go through the
+        bucket bound (see ``_fill_buckets``) before any LCS.
         """
         m = len(seq)
-        views = [np.frombuffer(plist, dtype=np.int64) for _, plist in found]
+        total = len(self.texts)
+        query_buckets: list = []
+        begin = 0
+        block = _FIRST_BLOCK
+        lists = found
+        views: list[np.ndarray] = []
         try:
-            caps = np.array([mk - i for i, _ in found], dtype=np.int64)
-            starts = [0] * len(views)
-            total = len(self.texts)
-            lens = self._lens
-            need = self._need_np
-            query_buckets = None
-            begin = 0
-            block = _FIRST_BLOCK
             while begin < total:
+                if self._banded is not None and begin >= _BANDED_FROM and lists is found:
+                    lists = self._banded_lists(m, mk, keys)
+                    views = []
+                    block = 8 * begin  # the banded lists are many: fewer, longer ranges
                 end = min(total, begin + block)
-                block *= 4
-                limit = end << 16
-                parts = []
-                part_caps = []
-                for k, values in enumerate(views):
-                    stop = int(values.searchsorted(limit)) if end < total else len(values)
-                    if stop > starts[k]:
-                        parts.append(values[starts[k]:stop])
-                        part_caps.append(k)
-                        starts[k] = stop
+                block *= _BLOCK_GROWTH
+                if not views:
+                    views = [np.frombuffer(plist, dtype=np.int64) for _, plist in lists]
+                    caps = np.array([mk - i for i, _ in lists], dtype=np.int64)
+                    starts = [int(v.searchsorted(begin << 16)) if begin else 0 for v in views]
+                hit = self._scan_range(seq, m, views, caps, starts, end, end >= total, query_buckets)
                 begin = end
-                if not parts:
-                    continue
-                values = np.concatenate(parts) if len(parts) > 1 else parts[0]
-                cap = np.repeat(caps[part_caps], [len(p) for p in parts])
-                del parts
-                entries = values >> 16
-                n = lens[entries]
-                least = need[m + n]
-                keep = (least <= cap) & (n - (values & 0xFFFF) >= least)
-                del values
-                candidates = entries[keep]
-                if not len(candidates):
-                    continue
-                candidates.sort()
-                if len(candidates) > 1:
-                    distinct = np.empty(len(candidates), dtype=bool)
-                    distinct[0] = True
-                    np.not_equal(candidates[1:], candidates[:-1], out=distinct[1:])
-                    candidates = candidates[distinct]
-                if len(candidates) > _BUCKET_FILTER_MIN:
-                    if query_buckets is None:
-                        query_buckets = self._query_buckets(seq)
-                    if query_buckets is not None:
-                        self._fill_buckets()
-                        bound = np.minimum(self._buckets[candidates], query_buckets).sum(axis=1, dtype=np.int64)
-                        candidates = candidates[bound >= need[m + lens[candidates]]]
-                if len(candidates):
-                    hit = self._verify(seq, candidates)
-                    if hit is not None:
-                        return hit
+                if hit is not None:
+                    return hit
             return None
         finally:
             del views  # no buffer view may outlive the query: the posting arrays must stay resizable
+
+    def _scan_range(self, seq: str, m: int, views: list[np.ndarray], caps: np.ndarray, starts: list[int],
+                    end: int, last: bool, query_buckets: list) -> tuple[int, float] | None:
+        """Candidates among entries [starts, end) of every list; the earliest duplicate among them."""
+        limit = end << 16
+        parts = []
+        part_caps = []
+        for k, values in enumerate(views):
+            stop = len(values) if last else int(values.searchsorted(limit))
+            if stop > starts[k]:
+                parts.append(values[starts[k]:stop])
+                part_caps.append(k)
+                starts[k] = stop
+        if not parts:
+            return None
+        values = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        cap = np.repeat(caps[part_caps], [len(p) for p in parts])
+        del parts
+        lens = self._lens
+        need = self._need_np
+        entries = values >> 16
+        n = lens[entries]
+        least = need[m + n]
+        keep = (least <= cap) & (n - (values & 0xFFFF) >= least)
+        del values
+        candidates = entries[keep]
+        if not len(candidates):
+            return None
+        candidates.sort()
+        if len(candidates) > 1:
+            distinct = np.empty(len(candidates), dtype=bool)
+            distinct[0] = True
+            np.not_equal(candidates[1:], candidates[:-1], out=distinct[1:])
+            candidates = candidates[distinct]
+        if len(candidates) > _BUCKET_FILTER_MIN:
+            if not query_buckets:
+                query_buckets.append(self._query_buckets(seq))
+            if query_buckets[0] is not None:
+                self._fill_buckets()
+                bound = np.minimum(self._buckets[candidates], query_buckets[0]).sum(axis=1, dtype=np.int64)
+                candidates = candidates[bound >= need[m + lens[candidates]]]
+        if not len(candidates):
+            return None
+        return self._verify(seq, candidates)
 
     # -- bucket bound --------------------------------------------------------------------
     # Every entry has 64 counts: tokens with codes 0..31 (the 32 most frequent after a

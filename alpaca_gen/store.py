@@ -45,23 +45,25 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def _write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
-def _pwrite_tail(path: Path, offset: int, payload: bytes) -> None:
+def _pwrite_tail(path: Path, offset: int, payload: bytes, *, durable: bool = True) -> None:
     fd = os.open(path, os.O_RDWR)
     try:
         written = os.pwrite(fd, payload, offset)
         while written < len(payload):
             written += os.pwrite(fd, payload[written:], offset + written)
         os.ftruncate(fd, offset + len(payload))
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -206,12 +208,15 @@ class RegenStore:
     def commit(self, records: list[dict], state: dict) -> None:
         """Append ``records`` and make ``state`` current, atomically as seen by readers."""
         state = dict(state, version=STATE_VERSION, records=len(self.records) + len(records))
-        state_bytes = json.dumps(state, ensure_ascii=False, indent=1).encode()
+        state_bytes = json.dumps(state, ensure_ascii=False).encode()
         if not records and self.path.exists():
-            _write_atomic(self.state_path, state_bytes)
+            _write_atomic(self.state_path, state_bytes, durable=False)
             self.state = state
             return
-        _write_atomic(self.pending_path, state_bytes)
+        # fsync where a power loss could otherwise leave regen.json pointing at
+        # unwritten data (the spare before it goes live, and the directory after);
+        # the pending state and the next spare are rebuilt on open if they are lost.
+        _write_atomic(self.pending_path, state_bytes, durable=False)
         payload = encode_records(records, first=not self.records)
         if not self.path.exists():
             self._create(records)
@@ -221,7 +226,7 @@ class RegenStore:
             os.link(self.path, self.old)
             os.replace(self.spare, self.path)
             _fsync_dir(self.output_dir)
-            _pwrite_tail(self.old, self._tail, payload)
+            _pwrite_tail(self.old, self._tail, payload, durable=False)
             os.replace(self.old, self.spare)
             self._tail += len(payload) - 2  # the next batch overwrites the closing "\n]"
         os.replace(self.pending_path, self.state_path)

@@ -32,25 +32,26 @@ def start_server(latency: float) -> tuple[subprocess.Popen, str]:
     return proc, line[1]
 
 
-def timed_run(url: str, concurrency: int, requests: int) -> float:
+def timed_run(url: str, concurrency: int, requests: int, extra: tuple = ()) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as out:
         env = dict(os.environ, OPENAI_API_KEY="sk-bench", PYTHONPATH=str(ROOT))
         cmd = [sys.executable, "-m", "alpaca_gen", "generate", "--output_dir", out, "--base_url", url,
                "--model_name", "fake", "--api", "chat", "--request_batch_size", "1", "--max_requests", str(requests),
-               "--num_instructions_to_generate", "1000000", "--concurrency", str(concurrency), "--seed", "1"]
+               "--num_instructions_to_generate", "1000000", "--concurrency", str(concurrency), "--seed", "1", *extra]
         t0 = time.perf_counter()
         subprocess.run(cmd, env=env, check=True, capture_output=True)
         elapsed = time.perf_counter() - t0
         summary = json.loads((Path(out) / "summary.json").read_text())
         assert summary["this_run"]["api_calls"] == requests, summary
-        return elapsed
+        return elapsed, summary["this_run"]["elapsed_seconds"]
 
 
 def cpu_per_request(pool: int = 10_000, rounds: int = 40) -> float:
     import asyncio
 
     from alpaca_gen.client import Choice, RoundResult
-    from alpaca_gen.pipeline import GenerateConfig, Generator
+    from alpaca_gen import pipeline as _p
+    GenerateConfig, Generator = _p.GenerateConfig, _p.Generator
     from alpaca_gen.store import RegenStore
     from alpaca_gen.similarity import NearDuplicateIndex
     from alpaca_gen.tokenizers import tokenizer_for
@@ -64,7 +65,7 @@ def cpu_per_request(pool: int = 10_000, rounds: int = 40) -> float:
         Path(out, "regen.json").write_text(json.dumps(records, indent=4))
         store = RegenStore(out)
         store.open()
-        index = NearDuplicateIndex(tokenizer_for("en"), 0.7)
+        index = NearDuplicateIndex(tokenizer_for("en"), 0.7, similarity_stats=config.similarity_stats)
         for task in gen.seeds:
             index.add(task.instruction)
         for r in records:
@@ -91,14 +92,17 @@ def cpu_per_request(pool: int = 10_000, rounds: int = 40) -> float:
 def main() -> None:
     server, url = start_server(0.25)
     try:
-        fast = timed_run(url, 32, 96)
-        slow = timed_run(url, 1, 96)
+        for label, extra in (("similarity stats on", ()), ("similarity stats off", ("--nosimilarity_stats",))):
+            (fast, fast_loop), (slow, slow_loop) = timed_run(url, 32, 96, extra), timed_run(url, 1, 96, extra)
+            print(f"[{label}] 96 requests, 250 ms latency: concurrency 32 {fast:.2f} s, concurrency 1 {slow:.2f} s: "
+                  f"whole-process ratio {slow / fast:.1f}x; request loop only {fast_loop:.2f} s vs {slow_loop:.2f} s, "
+                  f"ratio {slow_loop / fast_loop:.1f}x")
+            print(f"[{label}] requests/s at 32: {96 / fast:.1f} whole process, {96 / fast_loop:.1f} in the request loop "
+                  f"(ideal 128/s: {96 / fast_loop / 128:.0%})")
+        start, _ = timed_run(url, 32, 1, ("--dry_run",)) if False else (0.0, 0.0)
     finally:
         server.terminate()
         server.wait()
-    print(f"96 requests, 250 ms latency: concurrency 32 {fast:.2f} s, concurrency 1 {slow:.2f} s, ratio {slow / fast:.1f}x "
-          f"(whole process, start-up included)")
-    print(f"requests/s at 32: {96 / fast:.1f} (ideal 128/s: {96 / fast / 128:.0%})")
     cpu = cpu_per_request()
     print(f"client CPU per request (parse, filter, dedup with stats, commit) with a 10,000-record pool: {cpu * 1e3:.2f} ms")
 
