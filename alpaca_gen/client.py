@@ -52,10 +52,11 @@ class RateLimiter:
     completion) before it is sent and settles the difference when usage comes back.
     """
 
-    def __init__(self, rpm: float | None, tpm: float | None, clock=time.monotonic):
+    def __init__(self, rpm: float | None, tpm: float | None, clock=time.monotonic, sleep=asyncio.sleep):
         self.rpm = rpm
         self.tpm = tpm
         self._clock = clock
+        self._sleep = sleep
         self._next_start = 0.0
         self._tokens = float(tpm) if tpm else 0.0
         self._updated = clock()
@@ -83,7 +84,7 @@ class RateLimiter:
                         wait = max(wait, (need - self._tokens) * 60.0 / self.tpm)
                 if wait <= 0:
                     break
-                await asyncio.sleep(wait)
+                await self._sleep(wait)
             if self.rpm:
                 self._next_start = max(self._next_start, self._clock()) + 60.0 / self.rpm
             if self.tpm:

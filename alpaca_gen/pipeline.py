@@ -124,6 +124,10 @@ class RunStats:
     candidates: int = 0
     kept: int = 0
     garbled_choices: int = 0
+    # Rounds answered but not needed once the target was reached (their tokens are
+    # counted: they were billed), and calls still in flight when the run stopped.
+    unused_rounds: int = 0
+    abandoned_calls: int = 0
     dropped: Counter = field(default_factory=Counter)
 
     def cost(self, price_in: float, price_out: float) -> float:
@@ -154,7 +158,8 @@ class RunStats:
 
     def merged(self, other: "RunStats") -> "RunStats":
         total = RunStats.from_dict(self.as_dict())
-        for key in ("rounds", "api_calls", "retries", "prompt_tokens", "completion_tokens", "candidates", "kept", "garbled_choices"):
+        for key in ("rounds", "api_calls", "retries", "prompt_tokens", "completion_tokens", "candidates", "kept",
+                    "garbled_choices", "unused_rounds", "abandoned_calls"):
             setattr(total, key, getattr(total, key) + getattr(other, key))
         total.dropped = total.dropped + other.dropped
         return total
@@ -405,7 +410,19 @@ class Generator:
             stopped = f"interrupted by {signal.Signals(caught[0]).name}"
         finally:
             for entry in pending.values():
-                entry[1].cancel()
+                task = entry[1]
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    # Answered and paid for, but not needed: count its usage, keep no records.
+                    result = task.result()
+                    self.stats.unused_rounds += 1
+                    self.stats.api_calls += result.api_calls
+                    self.stats.retries += result.retries
+                    self.stats.prompt_tokens += result.prompt_tokens
+                    self.stats.completion_tokens += result.completion_tokens
+                elif not task.done():
+                    per_prompt = cfg.api == "chat" or not settings.list_prompts
+                    self.stats.abandoned_calls += len(entry[0]) if per_prompt else 1
+                task.cancel()
             await asyncio.gather(*(entry[1] for entry in pending.values()), return_exceptions=True)
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
@@ -534,6 +551,11 @@ class Generator:
                 + f"; all runs ${summary['all_runs']['cost_usd']:.4f}"
             )
         lines.append(f"  {run['requests_per_second']:.2f} requests/s, {run['kept_per_request']:.1f} kept per request")
+        if run["unused_rounds"] or run["abandoned_calls"]:
+            lines.append(
+                f"  after the target: {run['unused_rounds']} answered rounds not needed (their tokens are counted), "
+                f"{run['abandoned_calls']} calls abandoned in flight"
+            )
         if run["garbled_choices"]:
             lines.append(f"  unusable completions (empty or garbled): {run['garbled_choices']}")
         print("\n".join(lines), file=self.out, flush=True)

@@ -1,0 +1,170 @@
+"""--rpm/--tpm pacing, adaptive concurrency, cost accounting and --max_cost budgets."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from alpaca_gen.client import ApiSettings, RateLimiter, RequestClient, parse_duration, retry_after, smaller_max_tokens
+
+
+class VirtualTime:
+    """A clock that only moves when the limiter sleeps, so pacing is checked exactly."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.starts: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def run_reservations(limiter: RateLimiter, vt: VirtualTime, tokens: list[int]) -> list[float]:
+    async def go():
+        for n in tokens:
+            await limiter.reserve(n)
+            vt.starts.append(vt.now)
+    asyncio.run(go())
+    return vt.starts
+
+
+def test_rpm_spaces_requests_evenly():
+    vt = VirtualTime()
+    starts = run_reservations(RateLimiter(rpm=120, tpm=None, clock=vt.clock, sleep=vt.sleep), vt, [1] * 5)
+    assert starts == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0])
+
+
+def test_tpm_waits_for_the_bucket_to_refill():
+    vt = VirtualTime()
+    limiter = RateLimiter(rpm=None, tpm=6000, clock=vt.clock, sleep=vt.sleep)  # 100 tokens per second
+    starts = run_reservations(limiter, vt, [6000, 3000, 3000])
+    # The bucket starts full; each 3000 then needs 30 s of refill.
+    assert starts == pytest.approx([0.0, 30.0, 60.0])
+
+
+def test_tpm_settles_with_real_usage():
+    vt = VirtualTime()
+    limiter = RateLimiter(rpm=None, tpm=6000, clock=vt.clock, sleep=vt.sleep)
+    run_reservations(limiter, vt, [6000])
+    limiter.settle(reserved=6000, used=1000)  # the request used far less than reserved
+    starts = run_reservations(limiter, vt, [5000])
+    assert starts[-1] == pytest.approx(0.0)
+
+
+def test_request_larger_than_a_minute_of_tokens_still_goes_out():
+    vt = VirtualTime()
+    limiter = RateLimiter(rpm=None, tpm=1000, clock=vt.clock, sleep=vt.sleep)
+    starts = run_reservations(limiter, vt, [5000, 5000])
+    # The first goes at once (it waits only for a full bucket); it spent five minutes of
+    # budget, so the second waits until the bucket is back to a full minute's worth.
+    assert len(starts) == 2 and starts[0] == 0.0 and starts[1] == pytest.approx(300.0)
+
+
+def test_no_limits_never_sleep():
+    vt = VirtualTime()
+    assert run_reservations(RateLimiter(None, None, clock=vt.clock, sleep=vt.sleep), vt, [10**9] * 3) == [0.0] * 3
+
+
+def test_rate_limit_halves_concurrency_and_success_grows_it_back():
+    async def go():
+        client = RequestClient(ApiSettings(model="m", base_url="http://127.0.0.1:9/v1", concurrency=16))
+        await client._on_rate_limited(0.0)
+        await client._on_rate_limited(0.0)
+        assert client._allowed == 4
+        for _ in range(3):
+            await client._on_success()
+        assert client._allowed == 7
+        for _ in range(50):
+            await client._on_success()
+        assert client._allowed == 16
+        await client.close()
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("value, seconds", [("1s", 1.0), ("6m0s", 360.0), ("20ms", 0.02), ("2", 2.0), ("0.5", 0.5), ("1m30s", 90.0)])
+def test_parse_duration(value, seconds):
+    assert parse_duration(value) == pytest.approx(seconds)
+
+
+def test_retry_after_prefers_explicit_headers_then_longest_reset():
+    assert retry_after({"retry-after-ms": "250", "retry-after": "9"}) == pytest.approx(0.25)
+    assert retry_after({"retry-after": "3"}) == 3.0
+    assert retry_after({"x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "6m0s"}) == 360.0
+    assert retry_after({}) is None
+
+
+def test_smaller_max_tokens_uses_the_numbers_in_the_error():
+    openai_msg = ("This model's maximum context length is 4097 tokens, however you requested 4162 tokens "
+                  "(1090 in your prompt; 3072 for the completion). Please reduce your prompt; or completion length.")
+    assert smaller_max_tokens(openai_msg, 3072) == 4097 - 1090 - 16
+    vllm_msg = ("This model's maximum context length is 2048 tokens. However, you requested 3100 tokens "
+                "(28 in the messages, 3072 in the completion).")
+    assert smaller_max_tokens(vllm_msg, 3072) == 2048 - 28 - 16
+    assert smaller_max_tokens("prompt too long", 1000) == 800
+
+
+# -- end to end: cost and budgets --------------------------------------------------------------
+
+def gen(fake, out, *extra):
+    return ("generate", "--output_dir", out, "--base_url", fake.base_url, "--model_name", "fake", "--seed", 3,
+            "--request_batch_size", 2, *extra)
+
+
+def test_cost_is_tokens_times_prices(fake, run_cli, tmp_path, util):
+    out = tmp_path / "out"
+    result = run_cli(*gen(fake, out, "--num_instructions_to_generate", 30, "--price_in", 1.5, "--price_out", 6))
+    assert result.returncode == 0, result.stderr
+    run = util.load_summary(out)["this_run"]
+    expected = (run["prompt_tokens"] * 1.5 + run["completion_tokens"] * 6) / 1e6
+    assert run["cost_usd"] == pytest.approx(expected, abs=1e-6)
+    assert run["cost_per_kept_usd"] == pytest.approx(expected / run["kept"], abs=1e-6)
+    assert "cost $" in result.stdout
+    # Every call the server saw is accounted for: used, not needed after the target, or abandoned.
+    assert run["api_calls"] + run["abandoned_calls"] == len(util.generation_requests(fake))
+
+
+def test_max_cost_stops_before_the_budget_and_resumes(fake, run_cli, tmp_path, util):
+    out = tmp_path / "out"
+    budget = 0.05
+    args = gen(fake, out, "--num_instructions_to_generate", 500, "--price_in", 2, "--price_out", 8,
+               "--max_cost", budget, "--max_tokens", 1024)
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    summary = util.load_summary(out)
+    assert "--max_cost" in summary["stopped_because"]
+    assert summary["this_run"]["cost_usd"] <= budget
+    kept = summary["records_in_file"]
+    assert 0 < kept < 500
+    again = run_cli(*args)  # a fresh budget for the next run; the file grows
+    assert again.returncode == 0, again.stderr
+    assert util.load_summary(out)["records_in_file"] > kept
+    assert util.load_summary(out)["all_runs"]["cost_usd"] > summary["this_run"]["cost_usd"]
+
+
+def test_max_cost_needs_prices(fake, run_cli, tmp_path, util):
+    result = run_cli(*gen(fake, tmp_path / "out", "--max_cost", 1))
+    util.assert_clean_error(result, 2)
+    assert not util.generation_requests(fake)
+
+
+def test_rpm_paces_requests_on_the_wire(fake, run_cli, tmp_path, util):
+    out = tmp_path / "out"
+    result = run_cli(*gen(fake, out, "--api", "chat", "--request_batch_size", 1, "--max_requests", 4,
+                          "--num_instructions_to_generate", 1000, "--rpm", 600, "--concurrency", 4))
+    assert result.returncode == 0, result.stderr
+    assert len(util.generation_requests(fake)) == 4
+    # The 4th call cannot start before 3 × 60/600 s: a lower bound the limiter guarantees.
+    assert util.load_summary(out)["this_run"]["elapsed_seconds"] >= 0.3
+
+
+def test_tpm_run_completes_and_counts_tokens(fake, run_cli, tmp_path, util):
+    out = tmp_path / "out"
+    result = run_cli(*gen(fake, out, "--num_instructions_to_generate", 20, "--tpm", 10_000_000))
+    assert result.returncode == 0, result.stderr
+    run = util.load_summary(out)["this_run"]
+    assert run["prompt_tokens"] > 0 and run["completion_tokens"] > 0
+    assert len(json.loads((out / "regen.json").read_text())) == 20
