@@ -56,7 +56,7 @@ _UNKNOWN = "\U0010ffff"
 _MAX_CODE = 0x10FFFF - 0x800 - 1
 # Up to this many posting entries, candidates are gathered and checked in Python;
 # above it, with numpy and one rapidfuzz batch per chunk.
-_SMALL = 700
+_SMALL = 1000
 _CHUNK = 512
 # Large queries look at entries [0, 1024), then ranges four times longer each; from
 # _BANDED_FROM on, when banded lists exist, ranges of 8 and then 32 times the entries before.
@@ -179,8 +179,8 @@ class NearDuplicateIndex:
         self._need: list[int] = []  # per total length s = m + n: least LCS with 2·LCS/s > bound
         self._need_np = np.zeros(0, dtype=np.int64)
         self._max_len = 0
-        self._banded: dict[int, array] | None = None  # key * 64 + band(n) -> postings, large pools only
-        self._band_of: list[int] = [0]  # per length n: its band
+        self._banded: dict[int, array] | None = None  # key << 6 | band(n) -> postings, large pools only
+        self._band_of: list[int] = [0]  # per length n: its band (0..63)
         self._buckets = np.zeros((0, _BUCKETS), dtype=np.uint8)  # see _fill_buckets
         self._buckets_filled = 0
         self._last_seq: str | None = None  # the last query without unknown tokens and its prefix keys,
@@ -219,7 +219,7 @@ class NearDuplicateIndex:
         return "".join(out)
 
     # -- index maintenance -------------------------------------------------------------
-    def _index_entry(self, entry: int, seq: str, keys: list[str] | None = None) -> None:
+    def _index_entry(self, entry: int, seq: str, keys: list[int] | None = None) -> None:
         n = len(seq)
         if not n:
             return
@@ -312,7 +312,7 @@ class NearDuplicateIndex:
         if len(seq) > self._max_len:
             self._max_len = len(seq)
             log_ratio = math.log(_BAND_RATIO)
-            self._band_of.extend(int(math.log(n) / log_ratio) for n in range(len(self._band_of), len(seq) + 1))
+            self._band_of.extend(min(63, int(math.log(n) / log_ratio)) for n in range(len(self._band_of), len(seq) + 1))
         if entry >= len(self._lens):
             grown = np.zeros(2 * len(self._lens), dtype=np.int32)
             grown[: len(self._lens)] = self._lens
@@ -497,7 +497,9 @@ class NearDuplicateIndex:
                 query_buckets.append(self._query_buckets(seq))
             if query_buckets[0] is not None:
                 self._fill_buckets()
-                bound = np.minimum(self._buckets[candidates], query_buckets[0]).sum(axis=1, dtype=np.int64)
+                rows = np.take(self._buckets, candidates, axis=0)
+                np.minimum(rows, query_buckets[0], out=rows)
+                bound = np.add.reduce(rows, axis=1, dtype=np.uint16)  # at most 64 * 255
                 candidates = candidates[bound >= need[m + lens[candidates]]]
         if not len(candidates):
             return None
