@@ -1,44 +1,58 @@
 """Near-duplicate detection with ROUGE-L, exact and fast.
 
 Decisions and scores are those of Stanford Alpaca's loop: ROUGE-L F1 computed as
-rouge_score computes it, a candidate rejected when its score against any
-instruction already in the pool is strictly above the threshold. What changes
-is the cost. Instead of an LCS against every pool entry, the index
+rouge_score computes it (p = LCS/len(existing), r = LCS/len(new), 2pr/(p+r)), a
+candidate rejected when its score against any instruction already in the pool is
+strictly above the threshold. What changes is the cost. Instead of an LCS against
+every pool entry, the index
 
 1. keeps every entry as a string with one character per token, so rapidfuzz's
    bit-parallel LCS (exact; C++) does the dynamic programming;
-2. prunes with exact bounds: F1 = 2·LCS/(m+n) and LCS ≤ min(m, n) bound the
-   partner length, LCS ≤ |multiset overlap| bounds the overlap, and prefix
-   filtering (two sets with overlap ≥ α share one of their |x|-α+1 first
-   elements in a global order, rarest first) finds the only entries that can
-   reach that overlap;
-3. computes LCS only for the survivors, one by one for a handful and in one
-   rapidfuzz batch (numpy for the gathering and the length filter) for many.
+2. finds candidates by prefix filtering: F1 > t needs LCS >= need(m + n), the
+   least L with 2L/(m+n) > t, and LCS <= the multiset overlap; two token multisets
+   sharing at least alpha elements share one among the |x| - alpha + 1 first of
+   each in a global order (rarest first). Each entry is indexed under its prefix
+   for the smallest alpha any partner could need; a query reads the posting lists
+   of its own prefix;
+3. prunes each (entry, shared element) with the positional bound: the first shared
+   element at position i of the query (m_k known tokens) and j of the entry (n
+   tokens) leaves an overlap of at most min(m_k - i, n - j), which must reach
+   need(m + n) (this also implies the length bounds);
+4. for many survivors, prunes again with a bucket bound (64 counts per entry:
+   the 32 most frequent tokens exactly, the rest hashed; the sum over buckets of
+   the smaller count bounds the overlap), then computes the exact LCS of what is
+   left, in pool order, and stops at the first score above the threshold.
 
-Every bound is taken with a small margin below the threshold, so pruning never
+Every bound is taken with a margin of 1e-9 below the threshold, so pruning never
 discards a pair whose floating-point score could exceed it: the exact score
 decides every pair that survives, ties at exactly the threshold included.
 
-The global order is carried by the characters themselves: a token's character
-code is its rank, most frequent token lowest, so an entry's prefix is just its
-characters sorted in reverse. A repeated token is a multiset element per
-occurrence, (t, 0), (t, 1), ..., ordered right after one another. Tokens first
-seen after the last re-ranking get higher codes than all others, i.e. count as
-the rarest, which keeps every indexed prefix valid; when the pool doubles, the
-tokens are re-ranked by frequency (all strings re-coded with numpy) and the
-prefixes indexed again.
+The global order is carried by the characters themselves: a token's code is its
+frequency rank, most frequent lowest, so an entry's prefix is its code points
+sorted in reverse. A repeated token is a multiset element per occurrence, (t, 0),
+(t, 1), ..., ordered right after one another. Tokens first seen after the last
+re-ranking get higher codes than all others, i.e. count as the rarest, which keeps
+every indexed prefix valid; when the pool doubles, the tokens are re-ranked by
+frequency (all strings re-coded with numpy) and the prefixes indexed again.
+
+Small queries (few postings) run in plain Python. Large ones use numpy over
+growing ranges of entries (posting lists are sorted by entry), so a duplicate
+found early in the pool ends the search; in pools of 32,768 entries and more, the
+ranges past the first 16,384 entries read posting lists split by the entry's
+length band, so a query only reads lengths it can match at each prefix position.
 
 ``most_similar_instructions`` and ``avg_similarity_score`` (Stanford's per-record
 statistics) need the score against the whole pool; they are computed in one
 vectorised rapidfuzz call plus numpy, and can be turned off for very large pools.
+See docs/similarity.md for the measurements.
 """
 from __future__ import annotations
 
 import math
 from array import array
 from bisect import bisect_right
-from itertools import repeat
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 from rapidfuzz import process
@@ -75,7 +89,7 @@ _BUCKET_HASH = 2654435761
 # Re-ranking and bucket filling work on this many entries at a time.
 _REBUILD_SLICE = 1 << 15
 _FIRST_REBUILD = 256
-_REBUILD_GROWTH = 2
+_REBUILD_GROWTH = 4
 
 
 def rouge_l_f1(lcs: int, new_len: int, existing_len: int) -> float:
@@ -296,9 +310,33 @@ class NearDuplicateIndex:
             }
         self._postings = {}
         self._banded = {} if len(seqs) >= _BANDED_MIN else None
-        index_entry = self._index_entry
+        if self._banded is not None:
+            for entry, seq in enumerate(seqs):
+                self._index_entry(entry, seq)
+            return
+        # The same as _index_entry for every entry, inlined (this loop is most of a re-ranking).
+        if self._max_len >= len(self._prefix_len):
+            self._grow_tables(self._max_len)
+        prefix_len = self._prefix_len
+        lists: dict[int, list[int]] = {}
+        get = lists.get
         for entry, seq in enumerate(seqs):
-            index_entry(entry, seq)
+            if not seq:
+                continue
+            points = sorted(map(ord, seq), reverse=True)
+            del points[prefix_len[len(points)]:]
+            if len(set(points)) < len(points):
+                points = _keys(points)
+            value = entry << 16
+            for key in points:
+                plist = get(key)
+                if plist is None:
+                    lists[key] = [value]
+                else:
+                    plist.append(value)
+                if value & 0xFFFF != 0xFFFF:  # positions past 65535 are stored as 65535
+                    value += 1
+        self._postings = {key: array("q", values) for key, values in lists.items()}
 
     def add(self, text: str) -> int:
         """Add an instruction unconditionally (seeds, resumed records); returns its position."""
@@ -369,7 +407,7 @@ class NearDuplicateIndex:
         if not found:
             return None
         # Few postings: the same test in plain Python, then LCS in pool order.
-        need = self._need
+        need_m = self._need[m:]  # need_m[n] = need[m + n]
         lens = self._len_list
         candidates: set[int] = set()
         add = candidates.add
@@ -378,7 +416,7 @@ class NearDuplicateIndex:
             for value in plist:
                 entry = value >> 16
                 n = lens[entry]
-                least = need[m + n]
+                least = need_m[n]
                 if cap >= least and n - (value & 0xFFFF) >= least:
                     add(entry)
         if not candidates:
@@ -388,7 +426,7 @@ class NearDuplicateIndex:
         similarity = LCSseq.similarity
         for entry in sorted(candidates):
             n = lens[entry]
-            lcs = similarity(seq, seqs[entry], score_cutoff=need[m + n])
+            lcs = similarity(seq, seqs[entry], score_cutoff=need_m[n])
             if lcs:
                 score = rouge_l_f1(lcs, m, n)
                 if score > threshold:

@@ -13,7 +13,8 @@ harder for the index than a real Stanford-style pool.
 One index is grown to 10,000, then 100,000, then 1,000,000 entries with ``add``. At each size:
 the CPU time of building (including the first query, which fills the bucket counts), the
 memory, and the CPU time (time.process_time) of ``check`` for each of the 1,000 held-out
-queries, similarity_stats off. Memory: RSS before the index exists and after each size
+queries, similarity_stats off (live objects frozen out of the garbage collector's way
+first, as in common.Timer). Memory: RSS before the index exists and after each size
 (the pool's texts are created before, so they are not in the delta; their own size is
 printed apart), and the index's own arrays counted directly.
 
@@ -87,6 +88,7 @@ def main() -> int:
         added = size
         build_total += t.seconds
         gc.collect()
+        gc.freeze()  # the pool and the index are long-lived: keep the collector off them while timing
         rss = common.rss_bytes()
         own = index_bytes(index)
         times = []
