@@ -37,9 +37,10 @@ frequency (all strings re-coded with numpy) and the prefixes indexed again.
 
 Small queries (few postings) run in plain Python. Large ones use numpy over
 growing ranges of entries (posting lists are sorted by entry), so a duplicate
-found early in the pool ends the search; in pools of 32,768 entries and more, the
-ranges past the first 16,384 entries read posting lists split by the entry's
-length band, so a query only reads lengths it can match at each prefix position.
+found early in the pool ends the search. From the first re-ranking at 32,768 entries
+or more on, posting lists are also kept split by the entry's length band, and the
+ranges past the first 16,384 entries read those, so a query only reads the lengths
+it can match at each prefix position.
 
 ``most_similar_instructions`` and ``avg_similarity_score`` (Stanford's per-record
 statistics) need the score against the whole pool; they are computed in one
@@ -76,8 +77,8 @@ _CHUNK = 512
 # _BANDED_FROM on, when banded lists exist, ranges of 8 and then 32 times the entries before.
 _FIRST_BLOCK = 1024
 _BLOCK_GROWTH = 4
-# From this pool size on (a re-ranking point), posting lists are also kept split by the
-# entry's length band (bands grow by 25%), so a large query reads only the lengths it can match.
+# From the first re-ranking at this pool size or more on, posting lists are also kept split by
+# the entry's length band (bands grow by 25%), so a large query reads only the lengths it can match.
 _BANDED_MIN = 1 << 15
 _BAND_RATIO = 1.25
 _BANDED_FROM = 1 << 14

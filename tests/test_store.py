@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import random
 import signal
@@ -413,7 +414,8 @@ def test_sigkill_at_random_moments_never_breaks_regen_json(tmp_path):
         assert child.returncode == -signal.SIGKILL, (child.returncode, out, err)
         kills += 1
         assert "partial batch" not in out and "bad state" not in out, out
-        committed = [int(line.split()[1]) for line in out.splitlines() if line.startswith("committed")]
+        # A kill can cut the child's last "committed N" line short; only whole lines count.
+        committed = [int(m.group(1)) for m in re.finditer(r"^committed (\d+)$", out, re.M)]
 
         if not path.exists():
             assert previous == [] and committed == []
