@@ -451,6 +451,7 @@ class Generator:
         self.stats.add_round(result)
         next_number = cfg.num_prompt_instructions + 1 if cfg.api == "completions" else None
         kept: list[dict] = []
+        passed: list[tuple] = []
         for position, choice in enumerate(result.choices):
             if choice is None:
                 continue
@@ -463,22 +464,27 @@ class Generator:
                 if reason:
                     self.stats.dropped[reason] += 1
                     continue
-                if len(store.records) + len(kept) >= target:
-                    self.stats.dropped["over_target"] += 1
-                    continue
-                verdict = index.offer(task.instruction)
-                if verdict.duplicate:
-                    self.stats.dropped["near_duplicate"] += 1
-                    continue
-                record = {"instruction": task.instruction, "input": task.input, "output": task.output}
-                if cfg.similarity_stats:
-                    record["most_similar_instructions"] = verdict.most_similar
-                    record["avg_similarity_score"] = verdict.avg_similarity
-                record["provenance"] = {
-                    "lang": cfg.lang, "model": self.model, "api": cfg.api, "request": round_number,
-                    "prompt": first + position, "seed_task_ids": [t.id for t in examples],
-                }
-                kept.append(record)
+                passed.append((task, position, examples))
+        # Near-duplicates: each candidate against the seeds, everything kept so far and
+        # the candidates of this round kept before it (Stanford's rule); one vectorised call.
+        room = target - len(store.records)
+        verdicts = index.offer_many([task.instruction for task, _, _ in passed])
+        for (task, position, examples), verdict in zip(passed, verdicts):
+            if len(kept) >= room:
+                self.stats.dropped["over_target"] += 1  # the run ends with this round
+                continue
+            if verdict.duplicate:
+                self.stats.dropped["near_duplicate"] += 1
+                continue
+            record = {"instruction": task.instruction, "input": task.input, "output": task.output}
+            if cfg.similarity_stats:
+                record["most_similar_instructions"] = verdict.most_similar
+                record["avg_similarity_score"] = verdict.avg_similarity
+            record["provenance"] = {
+                "lang": cfg.lang, "model": self.model, "api": cfg.api, "request": round_number,
+                "prompt": first + position, "seed_task_ids": [t.id for t in examples],
+            }
+            kept.append(record)
         self.stats.kept += len(kept)
         self._idle_rounds = 0 if kept else getattr(self, "_idle_rounds", 0) + 1
         if self._idle_rounds and self._idle_rounds % 20 == 0:

@@ -620,41 +620,80 @@ class NearDuplicateIndex:
     def _verdict(self, seq: str) -> Verdict:
         if self.similarity_stats:
             self._last_seq = None
-            scores = self._all_scores(seq)
-            if scores.size == 0:
-                return Verdict(False, most_similar={}, avg_similarity=0.0)
-            # Stanford: top k by score, descending, as {instruction: score}; among equal
-            # scores the earliest pool entries (what a stable sort of -scores gives).
-            k = max(0, min(self.top_k, scores.size))
-            if k == 0:
-                order = np.zeros(0, dtype=np.intp)
-            elif k < scores.size:
-                kth = np.partition(scores, scores.size - k)[scores.size - k]
-                top = np.flatnonzero(scores >= kth)
-                order = top[np.argsort(-scores[top], kind="stable")][:k]
-            else:
-                order = np.argsort(-scores, kind="stable")
-            most_similar: dict[str, float] = {}
-            for i in order.tolist():
-                most_similar.setdefault(self.texts[i], float(scores[i]))
-            best = int(order[0]) if k else int(np.argmax(scores))
-            best_score = float(scores[best])
-            return Verdict(
-                duplicate=best_score > self.threshold,
-                best_score=best_score,
-                best_text=self.texts[best],
-                most_similar=most_similar,
-                avg_similarity=float(np.mean(scores)),
-            )
+            return self._stats_verdict(self._all_scores(seq))
         hit = self._first_duplicate(seq)
         if hit is None:
             return Verdict(False)
         entry, score = hit
         return Verdict(True, best_score=score, best_text=self.texts[entry])
 
+    def _stats_verdict(self, scores: np.ndarray) -> Verdict:
+        """Stanford's statistics from the scores against every pool entry, in pool order."""
+        if scores.size == 0:
+            return Verdict(False, most_similar={}, avg_similarity=0.0)
+        # Stanford: top k by score, descending, as {instruction: score}; among equal
+        # scores the earliest pool entries (what a stable sort of -scores gives).
+        k = max(0, min(self.top_k, scores.size))
+        # Most of a large pool scores 0 against any one candidate; selecting among the
+        # non-zero scores first is much cheaper than partitioning the whole pool.
+        nonzero = np.flatnonzero(scores > 0)
+        if nonzero.size > k:
+            sub = scores[nonzero]
+            kth = np.partition(sub, sub.size - k)[sub.size - k]
+            top = nonzero[sub >= kth]
+            order = top[np.argsort(-scores[top], kind="stable")][:k]
+        else:
+            order = nonzero[np.argsort(-scores[nonzero], kind="stable")]
+            if order.size < k:  # ties at 0 go to the earliest pool entries, as a stable sort gives
+                order = np.concatenate([order, np.flatnonzero(scores == 0)[: k - order.size]])
+        most_similar: dict[str, float] = {}
+        for i in order.tolist():
+            most_similar.setdefault(self.texts[i], float(scores[i]))
+        best = int(order[0]) if k else int(np.argmax(scores))
+        best_score = float(scores[best])
+        return Verdict(
+            duplicate=best_score > self.threshold,
+            best_score=best_score,
+            best_text=self.texts[best],
+            most_similar=most_similar,
+            avg_similarity=float(np.mean(scores)),
+        )
+
     def check(self, text: str) -> Verdict:
         """Score a candidate against the pool without adding it."""
         return self._verdict(self._encode_known(self.tokenizer.tokenize(text)))
+
+    def offer_many(self, texts: list[str]) -> list[Verdict]:
+        """``offer`` each text in turn, with the same verdicts; faster with statistics on.
+
+        The scores of all candidates against the pool as it was are computed in one
+        vectorised call; each candidate is then scored against the candidates kept
+        before it in this call (on their tokens, so tokens new to the pool match too).
+        """
+        if not self.similarity_stats or len(texts) < 2:
+            return [self.offer(text) for text in texts]
+        tokens = [self.tokenizer.tokenize(text) for text in texts]
+        seqs = [self._encode_known(t) for t in tokens]
+        base = len(self._seqs)
+        if base:
+            lcs = process.cdist(seqs, self._seqs, scorer=LCSseq.similarity, dtype=np.int32, workers=1)
+        base_lens = self._lens[:base]
+        kept: list[list[str]] = []
+        verdicts = []
+        for j, text in enumerate(texts):
+            m = len(seqs[j])
+            pool_scores = rouge_l_f1_array(lcs[j], m, base_lens) if base else np.zeros(0)
+            if kept:
+                extra = np.array([rouge_l_f1(LCSseq.similarity(tokens[j], other), m, len(other)) for other in kept])
+                scores = np.concatenate([pool_scores, extra])
+            else:
+                scores = pool_scores
+            verdict = self._stats_verdict(scores)
+            if not verdict.duplicate:
+                self._add_seq(text, self._encode_grow(tokens[j]) if _UNKNOWN in seqs[j] else seqs[j])
+                kept.append(tokens[j])
+            verdicts.append(verdict)
+        return verdicts
 
     def offer(self, text: str) -> Verdict:
         """Check a candidate; add it to the pool when it is not a near duplicate."""

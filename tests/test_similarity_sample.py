@@ -197,3 +197,27 @@ def test_gpteacher_first_2000_equals_reference():
     for stats in (False, True):
         index, verdicts = run_engine(tokenizer, seeds, candidates, stats)
         assert_same(index, verdicts, reference, seeds, candidates, stats)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_offer_many_equals_offer_one_by_one(lang):
+    """The pipeline offers a round's candidates in one call; verdicts and pool must be
+    exactly those of offering them one at a time."""
+    from alpaca_gen.similarity import NearDuplicateIndex
+    from alpaca_gen.tokenizers import tokenizer_for
+
+    path = Path(__file__).with_name("data") / f"{lang}_instructions_sample.jsonl"
+    texts = [json.loads(line)["instruction"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    one = NearDuplicateIndex(tokenizer_for(lang), 0.7, similarity_stats=True)
+    many = NearDuplicateIndex(tokenizer_for(lang), 0.7, similarity_stats=True)
+    for text in texts[:40]:
+        one.add(text)
+        many.add(text)
+    rest = texts[40:]
+    expected = [one.offer(text) for text in rest]
+    got = []
+    for start in range(0, len(rest), 16):  # rounds of 16 candidates, duplicates inside rounds included
+        got.extend(many.offer_many(rest[start:start + 16]))
+    assert [(v.duplicate, v.best_score, v.most_similar, v.avg_similarity) for v in got] == \
+        [(v.duplicate, v.best_score, v.most_similar, v.avg_similarity) for v in expected]
+    assert many.texts == one.texts
