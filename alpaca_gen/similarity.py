@@ -690,7 +690,9 @@ class NearDuplicateIndex:
                 scores = pool_scores
             verdict = self._stats_verdict(scores)
             if not verdict.duplicate:
-                self._add_seq(text, self._encode_grow(tokens[j]) if _UNKNOWN in seqs[j] else seqs[j])
+                # Encode afresh: an earlier add may have re-ranked the token codes, which
+                # leaves the codes computed above valid for `lcs` but stale for the pool.
+                self._add_seq(text, self._encode_grow(tokens[j]))
                 kept.append(tokens[j])
             verdicts.append(verdict)
         return verdicts

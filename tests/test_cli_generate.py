@@ -207,3 +207,17 @@ def test_same_seed_same_output_across_concurrency(fake, run_cli, tmp_path, util)
         util.assert_no_secret(result, out)
     assert len(json.loads(outputs[1])) == 60
     assert outputs[1] == outputs[8]
+
+
+@pytest.mark.parametrize("lang, api", [("ko", "chat"), ("en", "completions")])
+def test_generated_data_has_no_near_duplicates_left(fake, run_cli, tmp_path, util, lang, api):
+    """`dedup` applies the same rule, so it must find nothing to drop in what `generate` kept,
+    seeds included, also after the pool passes the index's re-ranking at 256 entries."""
+    out = tmp_path / "out"
+    result = run_cli("generate", "--output_dir", out, "--base_url", fake.base_url, "--lang", lang, "--api", api,
+                     "--num_instructions_to_generate", 150, "--seed", 2, timeout=120)
+    assert result.returncode == 0, result.stderr
+    check = run_cli("dedup", out / "regen.json", "--output", tmp_path / "d.jsonl", "--lang", lang,
+                    "--seed_tasks_path", util.SEED_FILE)
+    assert check.returncode == 0, check.stderr
+    assert "kept 150 of 150 records, dropped 0" in check.stdout, check.stdout

@@ -221,3 +221,29 @@ def test_offer_many_equals_offer_one_by_one(lang):
     assert [(v.duplicate, v.best_score, v.most_similar, v.avg_similarity) for v in got] == \
         [(v.duplicate, v.best_score, v.most_similar, v.avg_similarity) for v in expected]
     assert many.texts == one.texts
+
+
+def test_offer_many_across_re_rankings_keeps_the_pool_consistent():
+    """Rounds of 16 candidates while the pool crosses the re-rankings at 256 and 1,024: an
+    add inside a round must use the codes in force after a re-ranking (a stale encoding
+    once let exact duplicates through in generate)."""
+    from alpaca_gen.similarity import NearDuplicateIndex
+
+    rng = random.Random(7)
+    vocab = [f"w{i}" for i in range(400)]
+    texts = []
+    for _ in range(1400):
+        base = [rng.choice(vocab) for _ in range(rng.randint(4, 10))]
+        texts.append(" ".join(base))
+        if rng.random() < 0.3:
+            texts.append(" ".join(base))  # an exact repeat, maybe in the same round
+    one = NearDuplicateIndex(RougeTokenizer(), 0.7, similarity_stats=True)
+    many = NearDuplicateIndex(RougeTokenizer(), 0.7, similarity_stats=True)
+    expected = [one.offer(t).duplicate for t in texts]
+    got = []
+    for start in range(0, len(texts), 16):
+        got.extend(v.duplicate for v in many.offer_many(texts[start:start + 16]))
+    assert got == expected
+    assert len(many) == len(one) > 1024
+    # Every kept text is found again as an exact duplicate.
+    assert all(many.check(t).duplicate for t in many.texts[::50])
