@@ -82,7 +82,7 @@ class Commands:
 
         Args:
           output_dir: Directory for regen.json (created if missing). An existing regen.json is resumed.
-          seed_tasks_path: Seed tasks (JSONL, self-instruct schema). Default: the 175+175 shipped with alpaca-gen.
+          seed_tasks_path: Seed tasks (JSONL, self-instruct schema). Default: the English and Korean seed tasks shipped with alpaca-gen.
           num_instructions_to_generate: Stop when regen.json holds exactly this many records (existing ones count).
           model_name: Model to ask. Default: gpt-3.5-turbo-instruct (completions) or gpt-4o-mini (chat).
           num_prompt_instructions: Seed tasks shown as examples in each prompt.
@@ -262,6 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0
+    if args[0] in ("--version", "version"):
+        from . import __version__
+
+        print(f"alpaca-gen {__version__}")
+        return 0
     try:
         import fire
     except KeyboardInterrupt:
@@ -295,7 +300,14 @@ def main(argv: list[str] | None = None) -> int:
 def entry() -> None:
     try:
         code = main()
+        sys.stdout.flush()
     except KeyboardInterrupt:  # Ctrl-C while modules were still importing
         print("alpaca-gen: interrupted", file=sys.stderr)
         code = 130
+    except BrokenPipeError:
+        # `alpaca-gen --help | head`: the reader went away, which is not an error. Point
+        # stdout at /dev/null so the interpreter's last flush does not fail as well.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
     sys.exit(code)

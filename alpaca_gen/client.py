@@ -253,6 +253,11 @@ class RequestClient:
         # Running estimate of completion tokens per prompt, for --tpm reservations.
         self._completion_estimate = settings.max_tokens / 2
 
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and not yet answered."""
+        return self._in_flight
+
     async def close(self) -> None:
         await self._client.close()
 
@@ -386,7 +391,10 @@ class RequestClient:
                     raise ServerUnavailableError(
                         f"giving up on {self._where()} after {attempt + rate_limited - 1} retries: {outcome.why}"
                     ) from None
-                self._warn(f"{outcome.why}; retrying in {outcome.delay:.1f}s")
+                if self.succeeded or outcome.why != "connection failed":
+                    # Before anything has worked, a refused connection is either fixed by the
+                    # quick retry or reported once as "cannot reach"; no line per request.
+                    self._warn(f"{outcome.why}; retrying in {outcome.delay:.1f}s")
                 if outcome.delay > 0 and not outcome.why.startswith("rate limited"):
                     await asyncio.sleep(outcome.delay)
                 continue

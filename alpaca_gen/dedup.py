@@ -9,6 +9,7 @@ from pathlib import Path
 from .errors import DataError, NoInputError, UsageError
 from .seeds import load_seed_tasks, seeds_for_lang
 from .similarity import NearDuplicateIndex
+from .text import detect_lang
 from .tokenizers import tokenizer_for
 
 
@@ -77,6 +78,14 @@ def dedup_file(input_path: str, output_path: str, *, seed_tasks_path: str | None
     if Path(output_path).resolve() == Path(input_path).resolve():
         raise UsageError("--output must differ from the input file, which is never modified")
     records = read_records(input_path, field)
+    if lang == "en" and tokenizer is None:
+        sample = records[:200]
+        korean = sum(1 for r in sample if detect_lang(r[field]) == "ko")
+        if korean * 2 > len(sample):
+            raise UsageError(
+                f"{input_path} looks Korean ({korean} of the first {len(sample)} records), but --lang is en, whose "
+                "ROUGE tokenizer deletes Hangul and would find no duplicates; pass --lang ko"
+            )
     index = NearDuplicateIndex(tokenizer_for(lang, tokenizer), threshold, similarity_stats=False)
     seeds = 0
     if seed_tasks_path:

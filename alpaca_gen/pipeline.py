@@ -219,6 +219,7 @@ class Generator:
     # -- dry run -------------------------------------------------------------------------------
     def dry_run(self) -> dict:
         seed = self.config.seed if self.config.seed is not None else 0
+        seed_note = "" if self.config.seed is not None else " (no --seed: a real run picks a random seed and remembers it; shown with seed 0)"
         round_number = 0
         state_file = Path(self.config.output_dir) / ".alpaca-gen" / "state.json"
         try:
@@ -226,13 +227,14 @@ class Generator:
             round_number = int(state.get("next_request", 0))
             if self.config.seed is None and isinstance(state.get("seed"), int):
                 seed = state["seed"]
+                seed_note = " (the seed this output was started with)"
         except (OSError, ValueError, TypeError):
             pass
         where = redact(self.base_url or OPENAI_BASE_URL, (self.api_key,))
         print(f"# dry run: nothing is sent. {self.config.api} API at {where}, model {self.model}", file=self.out)
         print(
             f"# max_tokens {self.config.max_tokens}, temperature {self.config.temperature}, top_p {self.config.top_p}, "
-            f"stop {prompt_mod.stop_sequences(self.template)!r}, seed {seed}",
+            f"stop {prompt_mod.stop_sequences(self.template)!r}, seed {seed}{seed_note}",
             file=self.out,
         )
         prompts = self.round_prompts(round_number, self.config.request_batch_size, seed)
@@ -310,6 +312,9 @@ class Generator:
         finally:
             self._bar.close()
             self._bar = None
+        if self.stats.rounds or self.stats.unused_rounds or self.stats.abandoned_calls:
+            # Tokens of rounds answered but not committed were paid for too: keep them in the totals.
+            store.commit([], dict(store.state, totals=earlier.merged(self.stats).as_dict()))
         summary = self._summary(store, earlier, started, stopped_because, seed)
         self._write_summary(store, summary)
         self._print_summary(summary)
@@ -419,10 +424,9 @@ class Generator:
                     self.stats.retries += result.retries
                     self.stats.prompt_tokens += result.prompt_tokens
                     self.stats.completion_tokens += result.completion_tokens
-                elif not task.done():
-                    per_prompt = cfg.api == "chat" or not settings.list_prompts
-                    self.stats.abandoned_calls += len(entry[0]) if per_prompt else 1
                 task.cancel()
+            # Requests on the wire when the run stopped (prompts not yet sent are not counted).
+            self.stats.abandoned_calls += client.in_flight
             await asyncio.gather(*(entry[1] for entry in pending.values()), return_exceptions=True)
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
@@ -559,8 +563,8 @@ class Generator:
         lines.append(f"  {run['requests_per_second']:.2f} requests/s, {run['kept_per_request']:.1f} kept per request")
         if run["unused_rounds"] or run["abandoned_calls"]:
             lines.append(
-                f"  after the target: {run['unused_rounds']} answered rounds not needed (their tokens are counted), "
-                f"{run['abandoned_calls']} calls abandoned in flight"
+                f"  not committed: {run['unused_rounds']} answered rounds no longer needed (their tokens are counted), "
+                f"{run['abandoned_calls']} requests abandoned in flight"
             )
         if run["garbled_choices"]:
             lines.append(f"  unusable completions (empty or garbled): {run['garbled_choices']}")

@@ -175,3 +175,17 @@ def test_jsonl_with_line_separator_inside_a_string(tmp_path):
     # And dedup's own output reads back.
     run(tmp_path / "clean.jsonl", tmp_path / "again.jsonl")
     assert read_jsonl(tmp_path / "again.jsonl") == records
+
+
+def test_korean_input_with_english_tokenizer_is_refused(tmp_path):
+    """rouge_score's tokenizer deletes Hangul, so --lang en on Korean data would silently keep everything."""
+    from alpaca_gen.dedup import dedup_file
+    from alpaca_gen.errors import UsageError
+
+    path = tmp_path / "ko.jsonl"
+    rows = ["다음 문장을 존댓말로 바꿔 주세요.", "다음 문장을 존댓말로 바꿔 주세요.", "속담의 뜻을 쉬운 말로 풀어 주세요."]
+    path.write_text("".join(json.dumps({"instruction": r}, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(UsageError, match="--lang ko"):
+        dedup_file(str(path), str(tmp_path / "out.jsonl"), lang="en")
+    result = dedup_file(str(path), str(tmp_path / "out.jsonl"), lang="ko")
+    assert result["kept"] == 2 and result["dropped"] == 1

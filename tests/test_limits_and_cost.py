@@ -168,3 +168,18 @@ def test_tpm_run_completes_and_counts_tokens(fake, run_cli, tmp_path, util):
     run = util.load_summary(out)["this_run"]
     assert run["prompt_tokens"] > 0 and run["completion_tokens"] > 0
     assert len(json.loads((out / "regen.json").read_text())) == 20
+
+
+def test_totals_across_runs_include_rounds_answered_after_the_target(fake, run_cli, tmp_path, util):
+    """Rounds answered after the target were billed; the next run's all_runs must include them."""
+    out = tmp_path / "out"
+    first = run_cli(*gen(fake, out, "--num_instructions_to_generate", 30, "--concurrency", 4))
+    assert first.returncode == 0, first.stderr
+    run1 = util.load_summary(out)["this_run"]
+    second = run_cli(*gen(fake, out, "--num_instructions_to_generate", 60, "--concurrency", 4))
+    assert second.returncode == 0, second.stderr
+    summary = util.load_summary(out)
+    run2, total = summary["this_run"], summary["all_runs"]
+    for key in ("api_calls", "prompt_tokens", "completion_tokens", "unused_rounds"):
+        assert total[key] == run1[key] + run2[key], key
+    assert total["api_calls"] + total["abandoned_calls"] == len(util.generation_requests(fake))
