@@ -6,6 +6,11 @@ import string
 
 import pytest
 
+try:
+    from tests import alpaca_reference
+except ImportError:  # tests/ is not a package under some import modes
+    import alpaca_reference
+
 from alpaca_gen.filters import KO_MAX_CHARS, KO_MIN_CHARS, drop_reason
 from alpaca_gen.parse import ParsedTask, parse_completion
 
@@ -124,34 +129,7 @@ def test_empty_instruction():
 
 
 def stanford_post_process(text: str, finish_reason: str, num_prompt_instructions: int) -> list[dict]:
-    """Stanford's post_process_gpt3_response, split and filters, as the reference."""
-    raw_instructions = re.split("###", f"{num_prompt_instructions + 1}. Instruction:" + text)
-    instructions = []
-    for idx, inst in enumerate(raw_instructions):
-        if idx == len(raw_instructions) - 1 and finish_reason == "length":
-            continue
-        idx += num_prompt_instructions + 1
-        splitted_data = re.split(rf"{idx}\.\s+(Instruction|Input|Output):", inst)
-        if len(splitted_data) != 7:
-            continue
-        inst = splitted_data[2].strip()
-        task_input = splitted_data[4].strip()
-        task_input = "" if task_input.lower() == "<noinput>" else task_input
-        output = splitted_data[6].strip()
-        if len(inst.split()) <= 3 or len(inst.split()) > 150:
-            continue
-        blacklist = ["image", "images", "graph", "graphs", "picture", "pictures", "file", "files", "map", "maps",
-                     "draw", "plot", "go to", "video", "audio", "music", "flowchart", "diagram"]
-        if any(re.compile(r"\b({0})\b".format(w), flags=re.IGNORECASE).search(inst) for w in blacklist):
-            continue
-        if inst.startswith("Write a program"):
-            continue
-        if inst[0] in string.punctuation:
-            continue
-        if not inst[0].isascii():
-            continue
-        instructions.append({"instruction": inst, "input": task_input, "output": output})
-    return instructions
+    return alpaca_reference.post_process(text, finish_reason, num_prompt_instructions)
 
 
 def test_parse_plus_filters_equal_stanford_post_process():

@@ -4,6 +4,11 @@ from __future__ import annotations
 import re
 
 import pytest
+
+try:
+    from tests import alpaca_reference
+except ImportError:  # tests/ is not a package under some import modes
+    import alpaca_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,23 +17,8 @@ from alpaca_gen.parse import ParsedTask, is_no_input, parse_completion
 
 # --- Stanford Alpaca's split logic (post_process_gpt3_response), as the reference ----------
 def stanford_split(response_text: str, finish_reason: str, num_prompt_instructions: int) -> list[tuple[str, str, str]]:
-    """Stanford's parser without its filters: split on ###, expect numbers counting up."""
-    raw_instructions = f"{num_prompt_instructions + 1}. Instruction:" + response_text
-    raw_instructions = re.split("###", raw_instructions)
-    out = []
-    for idx, inst in enumerate(raw_instructions):
-        if idx == len(raw_instructions) - 1 and finish_reason == "length":
-            continue
-        idx += num_prompt_instructions + 1
-        splitted_data = re.split(rf"{idx}\.\s+(Instruction|Input|Output):", inst)
-        if len(splitted_data) != 7:
-            continue
-        instruction = splitted_data[2].strip()
-        task_input = splitted_data[4].strip()
-        task_input = "" if task_input.lower() == "<noinput>" else task_input
-        output = splitted_data[6].strip()
-        out.append((instruction, task_input, output))
-    return out
+    """Stanford's parser without its filters (the reference in tests/alpaca_reference.py)."""
+    return alpaca_reference.split_tasks(response_text, finish_reason, num_prompt_instructions)
 
 
 def triples(result) -> list[tuple[str, str, str]]:
