@@ -170,14 +170,18 @@ def _error_code(exc: openai.APIStatusError) -> str:
     return str(err.get("code") or err.get("type") or "")
 
 
-def _error_message(exc: openai.APIStatusError) -> str:
+def _server_message(exc: openai.APIStatusError) -> str:
+    """The message in the error body as the server sent it ("" when it sent none)."""
     body = exc.body if isinstance(exc.body, dict) else {}
     err = body.get("error", body)
-    if isinstance(err, dict) and err.get("message"):
-        return str(err["message"])
-    if isinstance(err, str):
-        return err
-    return str(exc.message)
+    if isinstance(err, dict):
+        return str(err.get("message") or "").strip()
+    return str(err or "").strip()
+
+
+def _error_message(exc: openai.APIStatusError) -> str:
+    # openai's own text ("Error code: 500") stands in when the server sent no message.
+    return _server_message(exc) or str(exc.message)
 
 
 def smaller_max_tokens(message: str, current: int) -> int:
@@ -191,6 +195,7 @@ def smaller_max_tokens(message: str, current: int) -> int:
     return int(current * 0.8)
 
 
+_HANGUL_SYLLABLES = re.compile("[\uac00-\ud7a3]")
 _LIST_PROMPT_WORDS = re.compile(r"prompt|array|list|unmarshal|string", re.I)
 
 
@@ -203,10 +208,7 @@ def _rejects_list_prompts(exc: Exception) -> bool:
     """
     if not isinstance(exc, openai.APIStatusError):
         return False
-    body = exc.body if isinstance(exc.body, dict) else {}
-    err = body.get("error", body)
-    # The message the server sent, not openai's "Error code: 500" stand-in for an empty one.
-    message = str(err.get("message") or "").strip() if isinstance(err, dict) else str(err or "").strip()
+    message = _server_message(exc)  # not openai's "Error code: 500" stand-in for an empty one
     if exc.status_code in (500, 501):
         return message in ("", "None", "Internal Server Error")
     if exc.status_code in (400, 422):
@@ -342,7 +344,7 @@ class RequestClient:
         prompts = [prompt] if isinstance(prompt, str) else prompt
         total = 0
         for text in prompts:
-            hangul = sum(1 for ch in text if "\uac00" <= ch <= "\ud7a3")
+            hangul = len(_HANGUL_SYLLABLES.findall(text))
             total += (len(text) - hangul) // 4 + hangul + int(min(self.max_tokens, self._completion_estimate))
         return max(1, total)
 

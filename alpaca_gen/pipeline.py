@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from tqdm import tqdm
@@ -133,12 +133,16 @@ class RunStats:
     def cost(self, price_in: float, price_out: float) -> float:
         return (self.prompt_tokens * price_in + self.completion_tokens * price_out) / 1e6
 
-    def add_round(self, result: RoundResult) -> None:
-        self.rounds += 1
+    def add_usage(self, result: RoundResult) -> None:
+        """What a round cost: calls, retries, tokens (committed or not)."""
         self.api_calls += result.api_calls
         self.retries += result.retries
         self.prompt_tokens += result.prompt_tokens
         self.completion_tokens += result.completion_tokens
+
+    def add_round(self, result: RoundResult) -> None:
+        self.rounds += 1
+        self.add_usage(result)
         self.garbled_choices += result.garbled
 
     def as_dict(self) -> dict:
@@ -158,9 +162,9 @@ class RunStats:
 
     def merged(self, other: "RunStats") -> "RunStats":
         total = RunStats.from_dict(self.as_dict())
-        for key in ("rounds", "api_calls", "retries", "prompt_tokens", "completion_tokens", "candidates", "kept",
-                    "garbled_choices", "unused_rounds", "abandoned_calls"):
-            setattr(total, key, getattr(total, key) + getattr(other, key))
+        for f in fields(RunStats):
+            if f.name != "dropped":
+                setattr(total, f.name, getattr(total, f.name) + getattr(other, f.name))
         total.dropped = total.dropped + other.dropped
         return total
 
@@ -418,12 +422,8 @@ class Generator:
                 task = entry[1]
                 if task.done() and not task.cancelled() and task.exception() is None:
                     # Answered and paid for, but not needed: count its usage, keep no records.
-                    result = task.result()
                     self.stats.unused_rounds += 1
-                    self.stats.api_calls += result.api_calls
-                    self.stats.retries += result.retries
-                    self.stats.prompt_tokens += result.prompt_tokens
-                    self.stats.completion_tokens += result.completion_tokens
+                    self.stats.add_usage(task.result())
                 task.cancel()
             # Requests on the wire when the run stopped (prompts not yet sent are not counted).
             self.stats.abandoned_calls += client.in_flight
