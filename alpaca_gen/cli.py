@@ -6,6 +6,8 @@ ALPACA_GEN_DEBUG=1.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
 
@@ -114,7 +116,8 @@ class Commands:
           price_out: Price in dollars per million completion tokens.
           max_cost: Stop (resumable) before this run's cost in dollars could pass this budget. Needs the prices.
         """
-        from .pipeline import GenerateConfig, Generator
+        with _heavy_imports():
+            from .pipeline import GenerateConfig, Generator
 
         config = GenerateConfig(
             output_dir=str(output_dir),
@@ -253,6 +256,22 @@ def _distance(a: str, b: str) -> int:
     from rapidfuzz.distance import Levenshtein
 
     return Levenshtein.distance(a, b)
+
+
+@contextlib.contextmanager
+def _heavy_imports():
+    """Import openai (about 700 pydantic models) with the garbage collector paused,
+    then freeze what was built. Collections during the import only re-walk objects
+    that live for the whole run, and frozen objects are skipped by every later
+    collection and at interpreter exit: about 0.25 s less per run (bench/bench_concurrency.py)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,7 +48,10 @@ def is_no_input(text: str) -> bool:
 
 
 def _clean_block(text: str) -> str:
-    return _TRAILING_SEPARATOR.sub("", text.strip()).strip()
+    text = text.strip()
+    if text.endswith(("#", "-")):  # only then can a separator line end it (the regex is the slow part)
+        text = _TRAILING_SEPARATOR.sub("", text).strip()
+    return text
 
 
 def _find_label(numbered: re.Pattern, bare: re.Pattern, block: str, number: str, start: int = 0):

@@ -169,6 +169,10 @@ class RunStats:
         return total
 
 
+def _succeeded(task: asyncio.Future) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None
+
+
 def sample_prompt_seeds(seeds: list[SeedTask], seed: int, prompt_number: int, k: int) -> list[SeedTask]:
     """The example tasks of prompt ``prompt_number``: a function of (seed, prompt number) only."""
     rng = random.Random(f"alpaca-gen:{seed}:{prompt_number}")
@@ -400,13 +404,19 @@ class Generator:
                         if not finished.cancelled() and finished.exception() is not None:
                             raise finished.exception()  # a refusal (bad key, quota) stops the run at once
                     continue
-                prompts, task, _, first = pending.pop(round_number)
-                result = task.result()
+                # This round and the finished ones right after it, committed together.
+                finished = []
+                while round_number in pending and _succeeded(pending[round_number][1]):
+                    prompts, task, _, first = pending.pop(round_number)
+                    finished.append((round_number, first, prompts, task.result()))
+                    round_number += 1
+                if not finished:
+                    pending[round_number][1].result()  # raises the refusal that ended it
                 # Parsing, de-duplication and the commit's fsyncs run in a worker thread so
                 # the event loop keeps receiving the other rounds' responses meanwhile.
                 # Commits stay strictly in order: the next one starts after this one ends.
                 commit = asyncio.ensure_future(asyncio.to_thread(
-                    self._commit_round, store, index, round_number, first, prompts, result, seed, target, earlier, client
+                    self._commit_rounds, store, index, finished, seed, target, earlier, client
                 ))
                 try:
                     await asyncio.shield(commit)
@@ -420,7 +430,7 @@ class Generator:
         finally:
             for entry in pending.values():
                 task = entry[1]
-                if task.done() and not task.cancelled() and task.exception() is None:
+                if _succeeded(task):
                     # Answered and paid for, but not needed: count its usage, keep no records.
                     self.stats.unused_rounds += 1
                     self.stats.add_usage(task.result())
@@ -450,7 +460,33 @@ class Generator:
         prompt_tokens = sum(len(t.encode("utf-8")) // 2 + 1 for t in texts)  # generous: ≥ real token counts
         return (prompt_tokens * cfg.price_in + len(texts) * client.max_tokens * cfg.price_out) / 1e6
 
-    def _commit_round(self, store, index, round_number, first, prompts, result, seed, target, earlier, client) -> None:
+    def _commit_rounds(self, store, index, rounds, seed, target, earlier, client) -> None:
+        """Process finished rounds in request order and commit them to regen.json together.
+
+        ``rounds`` holds (round number, first prompt, prompts, result) of consecutive
+        rounds. One commit (one append, one fsync) covers all of them: when responses
+        arrive faster than one commit takes, the rounds that queued up meanwhile share
+        the next commit instead of each paying for its own.
+        """
+        kept: list[dict] = []
+        for round_number, first, prompts, result in rounds:
+            kept.extend(self._process_round(index, round_number, first, prompts, result, target - len(store.records) - len(kept)))
+        round_number, first, prompts, _ = rounds[-1]
+        done = first + len(prompts)
+        finished = done >= self.config.request_batch_size
+        state = {
+            "next_request": round_number + 1 if finished else round_number,
+            "next_prompt": 0 if finished else done,
+            "seed": seed, "lang": self.config.lang,
+            "max_tokens": client.max_tokens, "totals": earlier.merged(self.stats).as_dict(),
+        }
+        store.commit(kept, state)
+        if self._bar is not None:
+            self._bar.update(len(kept))
+            self._bar.set_postfix(requests=self.stats.api_calls, dropped=sum(self.stats.dropped.values()), refresh=False)
+
+    def _process_round(self, index, round_number, first, prompts, result, room) -> list[dict]:
+        """Parse, filter and de-duplicate one round; returns its records to keep (at most ``room``)."""
         cfg = self.config
         self.stats.add_round(result)
         next_number = cfg.num_prompt_instructions + 1 if cfg.api == "completions" else None
@@ -471,7 +507,6 @@ class Generator:
                 passed.append((task, position, examples))
         # Near-duplicates: each candidate against the seeds, everything kept so far and
         # the candidates of this round kept before it (Stanford's rule); one vectorised call.
-        room = target - len(store.records)
         verdicts = index.offer_many([task.instruction for task, _, _ in passed])
         for (task, position, examples), verdict in zip(passed, verdicts):
             if len(kept) >= room:
@@ -496,18 +531,7 @@ class Generator:
                 f"the last {self._idle_rounds} rounds kept nothing: the model keeps repeating tasks already in the pool. "
                 "Consider a higher --temperature, more or other seed tasks, or stopping here"
             )
-        done = first + len(prompts)
-        finished = done >= cfg.request_batch_size
-        state = {
-            "next_request": round_number + 1 if finished else round_number,
-            "next_prompt": 0 if finished else done,
-            "seed": seed, "lang": cfg.lang,
-            "max_tokens": client.max_tokens, "totals": earlier.merged(self.stats).as_dict(),
-        }
-        store.commit(kept, state)
-        if self._bar is not None:
-            self._bar.update(len(kept))
-            self._bar.set_postfix(requests=self.stats.api_calls, dropped=sum(self.stats.dropped.values()), refresh=False)
+        return kept
 
     # -- summary ----------------------------------------------------------------------------------
     def _summary(self, store, earlier: RunStats, started: float, stopped_because: str, seed: int) -> dict:

@@ -84,12 +84,14 @@ _BAND_RATIO = 1.25
 _BANDED_FROM = 1 << 14
 # More survivors than this go through the bucket bound before LCS.
 _BUCKET_FILTER_MIN = 48
+_BUCKET_LAG = 256  # entries added since the last bucket fill that may skip the bucket bound
 _BUCKETS = 64
 _EXACT_BUCKETS = 32
 _BUCKET_HASH = 2654435761
 # Re-ranking and bucket filling work on this many entries at a time.
 _REBUILD_SLICE = 1 << 15
 _FIRST_REBUILD = 256
+_TOP_SAMPLE = 512  # entries whose k-th best score bounds the top-k selection from below
 _REBUILD_GROWTH = 4
 
 
@@ -168,9 +170,11 @@ class NearDuplicateIndex:
     Stanford's rule for candidates of one batch: each is compared with the
     seeds, everything kept earlier, and the candidates kept before it.
 
-    With ``similarity_stats`` off, a duplicate's ``best_score``/``best_text`` are
-    those of the earliest pool entry scoring above the threshold (not necessarily
-    the highest score); with it on, they are the pool's best match.
+    A duplicate's ``best_score``/``best_text`` are those of the earliest pool entry
+    scoring above the threshold (not necessarily the highest score). With
+    ``similarity_stats`` on, a kept candidate also gets Stanford's statistics
+    (``most_similar``, ``avg_similarity``; ``best_*`` is then the pool's best match);
+    ``check`` gives them for any candidate.
     """
 
     def __init__(self, tokenizer: Tokenizer, threshold: float = 0.7, *, similarity_stats: bool = True, top_k: int = 10):
@@ -535,11 +539,18 @@ class NearDuplicateIndex:
             if not query_buckets:
                 query_buckets.append(self._query_buckets(seq))
             if query_buckets[0] is not None:
-                self._fill_buckets()
-                rows = np.take(self._buckets, candidates, axis=0)
+                if len(self._seqs) - self._buckets_filled > _BUCKET_LAG:
+                    self._fill_buckets()
+                # Entries added since the last fill skip this bound (it only prunes) and go
+                # straight to the LCS: filling a few rows at a time costs more than it saves.
+                filled = self._buckets_filled
+                cut = int(np.searchsorted(candidates, filled))
+                head = candidates[:cut]
+                rows = np.take(self._buckets, head, axis=0)
                 np.minimum(rows, query_buckets[0], out=rows)
                 bound = np.add.reduce(rows, axis=1, dtype=np.uint16)  # at most 64 * 255
-                candidates = candidates[bound >= need[m + lens[candidates]]]
+                head = head[bound >= need[m + lens[head]]]
+                candidates = np.concatenate([head, candidates[cut:]]) if cut < len(candidates) else head
         if not len(candidates):
             return None
         return self._verify(seq, candidates)
@@ -617,15 +628,21 @@ class NearDuplicateIndex:
         lcs = process.cdist([seq], self._seqs, scorer=LCSseq.similarity, dtype=np.int32, workers=1)[0]
         return rouge_l_f1_array(lcs, len(seq), self._lens[: len(self._seqs)])
 
-    def _verdict(self, seq: str) -> Verdict:
-        if self.similarity_stats:
+    def _verdict(self, seq: str, stats_for_duplicates: bool = False) -> Verdict:
+        """Duplicate or not from the pruned search; the statistics, which need the exact
+        score against every pool entry, only where they are kept: for a kept candidate
+        (or any checked one when asked). Most candidates of a long run are duplicates,
+        so most never pay for a full pass over the pool."""
+        if self.similarity_stats and stats_for_duplicates:
             self._last_seq = None
             return self._stats_verdict(self._all_scores(seq))
         hit = self._first_duplicate(seq)
-        if hit is None:
-            return Verdict(False)
-        entry, score = hit
-        return Verdict(True, best_score=score, best_text=self.texts[entry])
+        if hit is not None:
+            entry, score = hit
+            return Verdict(True, best_score=score, best_text=self.texts[entry])
+        if self.similarity_stats:
+            return self._stats_verdict(self._all_scores(seq))
+        return Verdict(False)
 
     def _stats_verdict(self, scores: np.ndarray) -> Verdict:
         """Stanford's statistics from the scores against every pool entry, in pool order."""
@@ -634,10 +651,17 @@ class NearDuplicateIndex:
         # Stanford: top k by score, descending, as {instruction: score}; among equal
         # scores the earliest pool entries (what a stable sort of -scores gives).
         k = max(0, min(self.top_k, scores.size))
-        # Most of a large pool scores 0 against any one candidate; selecting among the
-        # non-zero scores first is much cheaper than partitioning the whole pool.
-        nonzero = np.flatnonzero(scores > 0)
-        if nonzero.size > k:
+        # The k-th best score of the first entries is at most the pool's k-th best, so
+        # every top-k entry scores at least that much: one comparison over the pool
+        # leaves a few entries to sort instead of a partition of the whole pool.
+        floor = 0.0
+        if k and scores.size > _TOP_SAMPLE:
+            sample = scores[:_TOP_SAMPLE]
+            floor = float(np.partition(sample, _TOP_SAMPLE - k)[_TOP_SAMPLE - k])
+        if floor > 0:
+            top = np.flatnonzero(scores >= floor)
+            order = top[np.argsort(-scores[top], kind="stable")][:k]
+        elif (nonzero := np.flatnonzero(scores > 0)).size > k:
             sub = scores[nonzero]
             kth = np.partition(sub, sub.size - k)[sub.size - k]
             top = nonzero[sub >= kth]
@@ -661,40 +685,47 @@ class NearDuplicateIndex:
 
     def check(self, text: str) -> Verdict:
         """Score a candidate against the pool without adding it."""
-        return self._verdict(self._encode_known(self.tokenizer.tokenize(text)))
+        return self._verdict(self._encode_known(self.tokenizer.tokenize(text)), stats_for_duplicates=True)
 
     def offer_many(self, texts: list[str]) -> list[Verdict]:
         """``offer`` each text in turn, with the same verdicts; faster with statistics on.
 
-        The scores of all candidates against the pool as it was are computed in one
-        vectorised call; each candidate is then scored against the candidates kept
-        before it in this call (on their tokens, so tokens new to the pool match too).
+        Each candidate is first checked with the pruned search against the pool as it
+        stands (candidates kept earlier in this call included) and added when kept. The
+        statistics of the kept ones are then computed together: their scores against the
+        pool as it was before this call in one vectorised call, and against the candidates
+        kept before them (on their tokens) one by one.
         """
         if not self.similarity_stats or len(texts) < 2:
             return [self.offer(text) for text in texts]
         tokens = [self.tokenizer.tokenize(text) for text in texts]
-        seqs = [self._encode_known(t) for t in tokens]
         base = len(self._seqs)
-        if base:
-            lcs = process.cdist(seqs, self._seqs, scorer=LCSseq.similarity, dtype=np.int32, workers=1)
-        base_lens = self._lens[:base]
-        kept: list[list[str]] = []
-        verdicts = []
+        verdicts: list[Verdict | None] = []
+        kept: list[int] = []
         for j, text in enumerate(texts):
-            m = len(seqs[j])
-            pool_scores = rouge_l_f1_array(lcs[j], m, base_lens) if base else np.zeros(0)
-            if kept:
-                extra = np.array([rouge_l_f1(LCSseq.similarity(tokens[j], other), m, len(other)) for other in kept])
-                scores = np.concatenate([pool_scores, extra])
-            else:
-                scores = pool_scores
-            verdict = self._stats_verdict(scores)
-            if not verdict.duplicate:
-                # Encode afresh: an earlier add may have re-ranked the token codes, which
-                # leaves the codes computed above valid for `lcs` but stale for the pool.
-                self._add_seq(text, self._encode_grow(tokens[j]))
-                kept.append(tokens[j])
-            verdicts.append(verdict)
+            seq = self._encode_known(tokens[j])
+            hit = self._first_duplicate(seq)
+            if hit is not None:
+                verdicts.append(Verdict(True, best_score=hit[1], best_text=self.texts[hit[0]]))
+                continue
+            self._add_seq(text, self._encode_grow(tokens[j]) if _UNKNOWN in seq else seq)
+            kept.append(j)
+            verdicts.append(None)
+        if kept:
+            # Encoded now, after any re-ranking of the codes during the adds above, so the
+            # queries and the pool's first `base` entries use the same codes.
+            queries = [self._encode_known(tokens[j]) for j in kept]
+            if base:
+                lcs = process.cdist(queries, self._seqs[:base], scorer=LCSseq.similarity, dtype=np.int32, workers=1)
+            base_lens = self._lens[:base]
+            for r, j in enumerate(kept):
+                m = len(tokens[j])
+                pool_scores = rouge_l_f1_array(lcs[r], m, base_lens) if base else np.zeros(0)
+                if r:
+                    earlier = [tokens[i] for i in kept[:r]]
+                    extra = np.array([rouge_l_f1(LCSseq.similarity(tokens[j], other), m, len(other)) for other in earlier])
+                    pool_scores = np.concatenate([pool_scores, extra])
+                verdicts[j] = self._stats_verdict(pool_scores)
         return verdicts
 
     def offer(self, text: str) -> Verdict:

@@ -1,12 +1,18 @@
 """Throughput against a slow server, and the client's CPU per request.
 
-1. The fake OpenAI server (tests/fakeserver.py) answers every request after
-   250 ms. 96 requests are sent with --concurrency 32 and with --concurrency 1,
-   whole `alpaca-gen generate` processes timed side by side; the ratio and the
-   requests/s at 32 (ideal: 32 / 0.25 s = 128/s) are printed.
-2. CPU spent per request on parsing, filtering, de-duplication and the commit,
-   with a pool of 10,000 records, measured with time.process_time around the
-   pipeline's commit step (waiting on the server is not counted).
+1. The fake OpenAI server (tests/fakeserver.py) answers every request after 250 ms.
+   96 requests are sent with --concurrency 32 and with --concurrency 1, whole
+   `alpaca-gen generate` processes timed side by side. Printed beside them, from the
+   same run against the same server:
+   - the openai client alone (no alpaca-gen: 32 coroutines sending the same prompt),
+     which is the most any program built on that client can reach here;
+   - the time `import openai` takes, which both whole-process figures include, and the
+     whole-process ratio it allows even with a request loop that costs nothing;
+   - a longer run (480 requests), where the start-up of the client weighs less.
+2. CPU spent per request on parsing, filtering, de-duplication and the commit, with a
+   pool of 10,000 records, measured with time.process_time around the pipeline's commit
+   step (waiting on the server is not counted). The pool and the candidates are real
+   instructions (GPTeacher, from ../shared) when available, else a synthetic pool.
 
     python bench/bench_concurrency.py
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+LATENCY = 0.25
+CONCURRENCY = 32
+REQUESTS = 96
+LONG_REQUESTS = 480
+IDEAL_RATE = CONCURRENCY / LATENCY
+
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fakeserver.py"), "--port", "0", "--latency", str(latency)],
@@ -33,6 +46,7 @@ def start_server(latency: float) -> tuple[subprocess.Popen, str]:
 
 
 def timed_run(url: str, concurrency: int, requests: int, extra: tuple = ()) -> tuple[float, float]:
+    """(whole process, request loop) seconds of one `alpaca-gen generate`."""
     with tempfile.TemporaryDirectory() as out:
         env = dict(os.environ, OPENAI_API_KEY="sk-bench", PYTHONPATH=str(ROOT))
         cmd = [sys.executable, "-m", "alpaca_gen", "generate", "--output_dir", out, "--base_url", url,
@@ -46,66 +60,139 @@ def timed_run(url: str, concurrency: int, requests: int, extra: tuple = ()) -> t
         return elapsed, summary["this_run"]["elapsed_seconds"]
 
 
-def cpu_per_request(pool: int = 10_000, rounds: int = 40) -> float:
+def bare_client(url: str, concurrency: int, requests: int) -> None:
+    """The openai client alone, in this process: prints whole-process-so-far and loop seconds."""
     import asyncio
 
+    import openai
+
+    from alpaca_gen.pipeline import GenerateConfig, Generator
+
+    prompt = Generator(GenerateConfig(output_dir=tempfile.gettempdir(), api="chat", seed=1)).round_prompts(0, 1, 1)[0][1]
+
+    async def main() -> float:
+        started = time.monotonic()
+        client = openai.AsyncOpenAI(api_key="sk-bench", base_url=url, max_retries=0)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one() -> None:
+            async with gate:
+                await client.chat.completions.create(model="fake", messages=[{"role": "user", "content": prompt}],
+                                                     max_tokens=3072)
+
+        await asyncio.gather(*(one() for _ in range(requests)))
+        await client.close()
+        return time.monotonic() - started
+
+    print(json.dumps({"loop": asyncio.run(main())}))
+
+
+def timed_bare(url: str, concurrency: int, requests: int) -> tuple[float, float]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, "--bare", url, str(concurrency), str(requests)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    return time.perf_counter() - t0, json.loads(out)["loop"]
+
+
+def import_seconds() -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import openai"], check=True)
+    return time.perf_counter() - t0
+
+
+def realistic_texts() -> tuple[list[str], str] | None:
+    try:
+        from common import gpteacher
+        texts = gpteacher()
+    except (SystemExit, OSError):
+        return None
+    return [" ".join(t.split()) for t in texts], "GPTeacher instructions"
+
+
+def cpu_per_request(*, similarity_stats: bool, pool: int = 10_000, rounds: int = 40) -> tuple[float, str, int, int]:
+    """Client CPU seconds per request for rounds of one chat completion of 17 tasks each."""
     from alpaca_gen.client import Choice, RoundResult
-    from alpaca_gen import pipeline as _p
-    GenerateConfig, Generator = _p.GenerateConfig, _p.Generator
-    from alpaca_gen.store import RegenStore
+    from alpaca_gen.pipeline import GenerateConfig, Generator, RunStats
     from alpaca_gen.similarity import NearDuplicateIndex
+    from alpaca_gen.store import RegenStore
     from alpaca_gen.tokenizers import tokenizer_for
-    from fakeserver import default_responder
+
+    found = realistic_texts()
+    if found is not None and len(found[0]) >= pool + 17 * rounds:
+        texts, source = found
+        pool_texts, fresh = texts[:pool], texts[pool:pool + 17 * rounds]
+    else:
+        source = "a synthetic pool (../shared not found)"
+        pool_texts = [f"Describe step {i} of assembling flat-pack furniture number {i * 7919 % 100003}." for i in range(pool)]
+        fresh = [f"Explain how {w} number {i} differs from the usual kind of {w}." for i in range(17 * rounds)
+                 for w in ("a bridge",)]
+    completions = []
+    for r in range(rounds):
+        tasks = fresh[17 * r:17 * (r + 1)]
+        completions.append("".join(f"{4 + k}. Instruction: {t}\n{4 + k}. Input:\n<noinput>\n{4 + k}. Output:\n"
+                                   f"A short answer to task {4 + k}, in two sentences. It ends here.\n###\n"
+                                   for k, t in enumerate(tasks)))
 
     with tempfile.TemporaryDirectory() as out:
-        config = GenerateConfig(output_dir=out, num_instructions_to_generate=10**9, api="chat", request_batch_size=1, seed=5)
+        config = GenerateConfig(output_dir=out, num_instructions_to_generate=10**9, api="chat", request_batch_size=1,
+                                seed=5, similarity_stats=similarity_stats)
         gen = Generator(config)
-        records = [{"instruction": f"Describe step {i} of assembling flat-pack furniture number {i * 7919 % 100003}.", "input": "", "output": "x"}
-                   for i in range(pool)]
+        records = [{"instruction": t, "input": "", "output": "x"} for t in pool_texts]
         Path(out, "regen.json").write_text(json.dumps(records, indent=4))
         store = RegenStore(out)
         store.open()
-        index = NearDuplicateIndex(tokenizer_for("en"), 0.7, similarity_stats=config.similarity_stats)
+        index = NearDuplicateIndex(tokenizer_for("en"), 0.7, similarity_stats=similarity_stats)
         for task in gen.seeds:
             index.add(task.instruction)
         for r in records:
             index.add(r["instruction"])
-        from alpaca_gen.pipeline import RunStats
 
         class _Client:
             max_tokens = 3072
 
-        results = []
-        for k in range(rounds):
-            prompts = gen.round_prompts(k, 1, 5)
-            reply = default_responder(prompts[0][1], {"model": "fake", "max_tokens": 3072})
-            text = reply.text if hasattr(reply, "text") else str(reply)
-            results.append((prompts, RoundResult(choices=[Choice(text, "stop")], api_calls=1)))
+        stats = RunStats()
         t0 = time.process_time()
-        for k, (prompts, result) in enumerate(results):
-            gen._commit_round(store, index, k, 0, prompts, result, 5, 10**9, RunStats(), _Client())
+        for k, text in enumerate(completions):
+            prompts = gen.round_prompts(k, 1, 5)
+            result = RoundResult(choices=[Choice(text, "stop")], api_calls=1)
+            gen._commit_rounds(store, index, [(k, 0, prompts, result)], 5, 10**9, RunStats(), _Client())
         spent = time.process_time() - t0
         store.close()
-        return spent / rounds
+        return spent / rounds, source, gen.stats.candidates, gen.stats.kept
 
 
 def main() -> None:
-    server, url = start_server(0.25)
+    server, url = start_server(LATENCY)
     try:
+        floor = statistics.median(import_seconds() for _ in range(3))
         for label, extra in (("similarity stats on", ()), ("similarity stats off", ("--nosimilarity_stats",))):
-            (fast, fast_loop), (slow, slow_loop) = timed_run(url, 32, 96, extra), timed_run(url, 1, 96, extra)
-            print(f"[{label}] 96 requests, 250 ms latency: concurrency 32 {fast:.2f} s, concurrency 1 {slow:.2f} s: "
-                  f"whole-process ratio {slow / fast:.1f}x; request loop only {fast_loop:.2f} s vs {slow_loop:.2f} s, "
-                  f"ratio {slow_loop / fast_loop:.1f}x")
-            print(f"[{label}] requests/s at 32: {96 / fast:.1f} whole process, {96 / fast_loop:.1f} in the request loop "
-                  f"(ideal 128/s: {96 / fast_loop / 128:.0%})")
-        start, _ = timed_run(url, 32, 1, ("--dry_run",)) if False else (0.0, 0.0)
+            (fast, fast_loop), (slow, slow_loop) = timed_run(url, CONCURRENCY, REQUESTS, extra), timed_run(url, 1, REQUESTS, extra)
+            bare, bare_loop = timed_bare(url, CONCURRENCY, REQUESTS)
+            print(f"[{label}] {REQUESTS} requests, {LATENCY * 1e3:.0f} ms latency: concurrency {CONCURRENCY} {fast:.2f} s, "
+                  f"concurrency 1 {slow:.2f} s: whole-process ratio {slow / fast:.1f}x; "
+                  f"request loop {fast_loop:.2f} s vs {slow_loop:.2f} s, ratio {slow_loop / fast_loop:.1f}x")
+            print(f"[{label}] requests/s at {CONCURRENCY}: alpaca-gen {REQUESTS / fast_loop:.1f} in the request loop "
+                  f"({REQUESTS / fast_loop / IDEAL_RATE:.0%} of the ideal {IDEAL_RATE:.0f}/s), {REQUESTS / fast:.1f} whole process; "
+                  f"the openai client alone {REQUESTS / bare_loop:.1f} ({REQUESTS / bare_loop / IDEAL_RATE:.0%}), "
+                  f"{REQUESTS / bare:.1f} whole process; alpaca-gen/openai alone: {bare_loop / fast_loop:.0%}")
+        print(f"`import openai` takes {floor:.2f} s; with it, even a request loop that costs nothing gives a "
+              f"whole-process ratio of at most {(slow_loop + floor) / (REQUESTS / IDEAL_RATE + floor):.1f}x")
+        (_, long_loop), (_, long_bare) = timed_run(url, CONCURRENCY, LONG_REQUESTS), timed_bare(url, CONCURRENCY, LONG_REQUESTS)
+        print(f"{LONG_REQUESTS} requests at {CONCURRENCY}: alpaca-gen {LONG_REQUESTS / long_loop:.1f}/s in the request loop "
+              f"({LONG_REQUESTS / long_loop / IDEAL_RATE:.0%} of ideal); the openai client alone {LONG_REQUESTS / long_bare:.1f}/s "
+              f"({LONG_REQUESTS / long_bare / IDEAL_RATE:.0%})")
     finally:
         server.terminate()
         server.wait()
-    cpu = cpu_per_request()
-    print(f"client CPU per request (parse, filter, dedup with stats, commit) with a 10,000-record pool: {cpu * 1e3:.2f} ms")
+    for stats in (True, False):
+        cpu, source, candidates, kept = cpu_per_request(similarity_stats=stats)
+        print(f"client CPU per request (parse, filter, dedup{' with stats' if stats else ''}, commit), 10,000-record pool of "
+              f"{source}: {cpu * 1e3:.2f} ms ({candidates} candidates, {kept} kept, 40 requests)")
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 5 and sys.argv[1] == "--bare":
+        bare_client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        main()

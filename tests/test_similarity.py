@@ -57,21 +57,22 @@ def run_index(tokenizer, seeds, candidates, threshold, stats):
 def assert_matches_reference(verdicts, reference, stats: bool, threshold: float):
     assert [v.duplicate for v in verdicts] == [r[0] for r in reference]
     for verdict, (duplicate, scores, pool) in zip(verdicts, reference):
-        if duplicate and not stats:
-            # Without statistics: the earliest pool entry scoring above the threshold.
+        if duplicate:
+            # The earliest pool entry scoring above the threshold; no statistics, since a
+            # dropped candidate's are never stored.
             first = next(i for i, s in enumerate(scores) if s > threshold)
             assert (verdict.best_text, verdict.best_score) == (pool[first], scores[first])
-        if stats and scores:
-            # With statistics: the pool's best match, the earliest one among equal scores.
-            best = scores.index(max(scores))
-            assert (verdict.best_text, verdict.best_score) == (pool[best], scores[best])
+            assert verdict.most_similar is None and verdict.avg_similarity is None
+            continue
         if stats:
             if not scores:
                 assert verdict.best_score == 0.0
                 assert verdict.most_similar == {}
                 assert verdict.avg_similarity == 0.0
                 continue
-            assert verdict.best_score == max(scores)
+            # The pool's best match, the earliest one among equal scores.
+            best = scores.index(max(scores))
+            assert (verdict.best_text, verdict.best_score) == (pool[best], scores[best])
             assert verdict.avg_similarity == float(np.mean(scores))
             check_most_similar(verdict.most_similar, scores, pool)
 
@@ -517,3 +518,23 @@ def test_empty_token_instructions_never_duplicate(stats):
     verdict = index.offer("Name the capital city of Australia.")
     assert not verdict.duplicate
     assert index.offer("Give three tips for staying healthy.").duplicate
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_top_10_over_a_pool_larger_than_the_sample_bound(seed):
+    """Pools past the first 512 entries take the top 10 through a floor from those entries;
+    the result must equal a full stable sort, ties and late best matches included."""
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(12)]  # a small vocabulary: many equal scores
+    pool = [" ".join(rng.choices(vocab, k=rng.randint(3, 9))) for _ in range(1500)]
+    pool[1400] = "w0 w1 w2 w3 w4 w5"  # the best match sits far past the first 512
+    index = NearDuplicateIndex(SplitTokenizer(), 1.0, similarity_stats=True)
+    for text in pool:
+        index.add(text)
+    for candidate in ["w0 w1 w2 w3 w4 w5", "w7 w7 w8", "w11", "w3 w9 w1 w10 w0"]:
+        new = candidate.split()
+        scores = [ref_score(new, text.split()) for text in pool]
+        verdict = index.check(candidate)
+        check_most_similar(verdict.most_similar, scores, pool)
+        assert verdict.avg_similarity == float(np.mean(scores))
+        assert verdict.best_score == max(scores)

@@ -1,0 +1,44 @@
+"""Rounds that finish while a commit is running share the next commit, and the data
+is the same as with one commit per round."""
+from __future__ import annotations
+
+import json
+import time
+
+from alpaca_gen import pipeline
+from alpaca_gen.store import RegenStore
+
+
+def _run(fake, out, concurrency: int) -> dict:
+    return pipeline.generate(
+        output_dir=str(out), base_url=fake.base_url, api_key="sk-test-batching", api="chat", request_batch_size=1,
+        concurrency=concurrency, max_requests=12, seed=3, num_instructions_to_generate=10**6, progress=False,
+    )
+
+
+def test_rounds_finished_during_a_commit_share_the_next_one(make_fake, tmp_path, monkeypatch, capsys):
+    fake = make_fake(latency=0.2)
+    _run(fake, tmp_path / "one_by_one", 1)  # one round in flight: one commit per round
+
+    commits: list[tuple[int, dict]] = []
+
+    class SlowFirstCommit(RegenStore):
+        def commit(self, records, state):
+            commits.append((len(records), dict(state)))
+            if len(commits) == 1:
+                time.sleep(0.6)  # every other round is answered meanwhile
+            return super().commit(records, state)
+
+    monkeypatch.setattr(pipeline, "RegenStore", SlowFirstCommit)
+    summary = _run(fake, tmp_path / "batched", 12)
+    capsys.readouterr()
+
+    assert summary["this_run"]["api_calls"] == 12
+    # The round(s) answered first, then all the others together (or all of them at once when
+    # they were all in before the first commit began), then the run's closing totals; one
+    # commit per round would be 13.
+    round_commits = [state["next_request"] for _, state in commits]
+    assert len(commits) <= 3 and round_commits[-2:] == [12, 12], round_commits
+    batched = (tmp_path / "batched" / "regen.json").read_bytes()
+    assert batched == (tmp_path / "one_by_one" / "regen.json").read_bytes()
+    assert sum(n for n, _ in commits) == len(json.loads(batched))
