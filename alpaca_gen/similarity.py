@@ -84,6 +84,7 @@ _BAND_RATIO = 1.25
 _BANDED_FROM = 1 << 14
 # More survivors than this go through the bucket bound before LCS.
 _BUCKET_FILTER_MIN = 48
+_MARK_MAX = 1 << 16  # ranges up to this many entries dedupe candidates with marks, not a sort
 _BUCKET_LAG = 256  # entries added since the last bucket fill that may skip the bucket bound
 _BUCKETS = 64
 _EXACT_BUCKETS = 32
@@ -529,12 +530,19 @@ class NearDuplicateIndex:
         candidates = entries[keep]
         if not len(candidates):
             return None
-        candidates.sort()
-        if len(candidates) > 1:
-            distinct = np.empty(len(candidates), dtype=bool)
-            distinct[0] = True
-            np.not_equal(candidates[1:], candidates[:-1], out=distinct[1:])
-            candidates = candidates[distinct]
+        if end <= _MARK_MAX or end <= 8 * len(candidates):
+            # Distinct entries in order through a mark per entry: cheaper than sorting when
+            # the candidates are many next to the range they come from.
+            marks = np.zeros(end, dtype=bool)
+            marks[candidates] = True
+            candidates = np.flatnonzero(marks)
+        else:
+            candidates.sort()
+            if len(candidates) > 1:
+                distinct = np.empty(len(candidates), dtype=bool)
+                distinct[0] = True
+                np.not_equal(candidates[1:], candidates[:-1], out=distinct[1:])
+                candidates = candidates[distinct]
         if len(candidates) > _BUCKET_FILTER_MIN:
             if not query_buckets:
                 query_buckets.append(self._query_buckets(seq))
