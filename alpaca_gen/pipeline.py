@@ -469,9 +469,21 @@ class Generator:
         the next commit instead of each paying for its own.
         """
         kept: list[dict] = []
-        for round_number, first, prompts, result in rounds:
-            kept.extend(self._process_round(index, round_number, first, prompts, result, target - len(store.records) - len(kept)))
-        round_number, first, prompts, _ = rounds[-1]
+        used = len(rounds)
+        for position, (round_number, first, prompts, result) in enumerate(rounds):
+            room = target - len(store.records) - len(kept)
+            if room <= 0:
+                # An earlier round of this batch reached the target. Like rounds still in
+                # flight when a run ends, these were paid for but are not used, and the run
+                # state stays right after the target's round, so a later run with a higher
+                # target asks for them again and the data matches one uninterrupted run.
+                for *_, unused in rounds[position:]:
+                    self.stats.unused_rounds += 1
+                    self.stats.add_usage(unused)
+                used = position
+                break
+            kept.extend(self._process_round(index, round_number, first, prompts, result, room))
+        round_number, first, prompts, _ = rounds[used - 1]
         done = first + len(prompts)
         finished = done >= self.config.request_batch_size
         state = {

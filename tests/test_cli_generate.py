@@ -221,3 +221,24 @@ def test_generated_data_has_no_near_duplicates_left(fake, run_cli, tmp_path, uti
                     "--seed_tasks_path", util.SEED_FILE)
     assert check.returncode == 0, check.stderr
     assert "kept 150 of 150 records, dropped 0" in check.stdout, check.stdout
+
+
+def test_heavy_imports_leave_the_collector_on_and_their_objects_frozen():
+    """`generate` imports openai with the collector paused; a run of hours must still
+    collect its own garbage, also when the import fails."""
+    import gc
+
+    from alpaca_gen import cli
+
+    gc.unfreeze()
+    before = gc.get_freeze_count()
+    with cli._heavy_imports():
+        assert not gc.isenabled()
+        built = [[i] for i in range(1000)]  # stands for the import's objects
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= before + len(built)
+    with pytest.raises(ImportError):
+        with cli._heavy_imports():
+            raise ImportError("no module named openai")
+    assert gc.isenabled()
+    gc.unfreeze()
