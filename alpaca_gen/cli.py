@@ -263,7 +263,9 @@ def _heavy_imports():
     """Import openai (about 700 pydantic models) with the garbage collector paused,
     then freeze what was built. Collections during the import only re-walk objects
     that live for the whole run, and frozen objects are skipped by every later
-    collection and at interpreter exit: about 0.25 s less per run (bench/bench_concurrency.py)."""
+    collection and at interpreter exit: about 0.25 s less per run (bench/bench_concurrency.py).
+    Used once per process, by the CLI: the few hundred cyclic leftovers of the import
+    are frozen with the rest rather than paying a full collection to free them."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -663,7 +663,7 @@ class NearDuplicateIndex:
         # every top-k entry scores at least that much: one comparison over the pool
         # leaves a few entries to sort instead of a partition of the whole pool.
         floor = 0.0
-        if k and scores.size > _TOP_SAMPLE:
+        if 0 < k <= _TOP_SAMPLE < scores.size:
             sample = scores[:_TOP_SAMPLE]
             floor = float(np.partition(sample, _TOP_SAMPLE - k)[_TOP_SAMPLE - k])
         if floor > 0:

@@ -538,3 +538,22 @@ def test_top_10_over_a_pool_larger_than_the_sample_bound(seed):
         check_most_similar(verdict.most_similar, scores, pool)
         assert verdict.avg_similarity == float(np.mean(scores))
         assert verdict.best_score == max(scores)
+
+
+@pytest.mark.parametrize("size", [520, 1100])
+def test_top_k_larger_than_the_sample_bound(size):
+    """`seeds check` asks for every pair (top_k = the number of tasks): past 512 entries the
+    floor must not be used, and near pairs late in the pool must still be reported."""
+    rng = random.Random(size)
+    vocab = [f"w{i}" for i in range(40)]
+    pool = [" ".join(rng.choices(vocab, k=rng.randint(4, 9))) for _ in range(size)]
+    pool[0] = pool[size - 1] = "w1 w2 w3 w4 w5 w6 w7 w8"
+    pool[size - 2] = "w1 w2 w3 w4 w5 w6 w7 w9"
+    index = NearDuplicateIndex(SplitTokenizer(), 1.0, similarity_stats=True, top_k=size)
+    for text in pool:
+        index.add(text)
+    candidate = pool[size - 2]
+    scores = [ref_score(candidate.split(), text.split()) for text in pool]
+    verdict = index.check(candidate)
+    check_most_similar(verdict.most_similar, scores, pool, k=size)
+    assert verdict.avg_similarity == float(np.mean(scores))
