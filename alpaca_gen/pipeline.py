@@ -140,6 +140,11 @@ class RunStats:
         self.prompt_tokens += result.prompt_tokens
         self.completion_tokens += result.completion_tokens
 
+    def add_unused(self, result: RoundResult) -> None:
+        """A round answered (and billed) after the target was reached: usage only, no records."""
+        self.unused_rounds += 1
+        self.add_usage(result)
+
     def add_round(self, result: RoundResult) -> None:
         self.rounds += 1
         self.add_usage(result)
@@ -431,9 +436,7 @@ class Generator:
             for entry in pending.values():
                 task = entry[1]
                 if _succeeded(task):
-                    # Answered and paid for, but not needed: count its usage, keep no records.
-                    self.stats.unused_rounds += 1
-                    self.stats.add_usage(task.result())
+                    self.stats.add_unused(task.result())  # answered and paid for, but not needed
                 task.cancel()
             # Requests on the wire when the run stopped (prompts not yet sent are not counted).
             self.stats.abandoned_calls += client.in_flight
@@ -478,8 +481,7 @@ class Generator:
                 # state stays right after the target's round, so a later run with a higher
                 # target asks for them again and the data matches one uninterrupted run.
                 for *_, unused in rounds[position:]:
-                    self.stats.unused_rounds += 1
-                    self.stats.add_usage(unused)
+                    self.stats.add_unused(unused)
                 used = position
                 break
             kept.extend(self._process_round(index, round_number, first, prompts, result, room))

@@ -644,13 +644,24 @@ class NearDuplicateIndex:
         if self.similarity_stats and stats_for_duplicates:
             self._last_seq = None
             return self._stats_verdict(self._all_scores(seq))
-        hit = self._first_duplicate(seq)
-        if hit is not None:
-            entry, score = hit
-            return Verdict(True, best_score=score, best_text=self.texts[entry])
+        duplicate = self._duplicate_verdict(seq)
+        if duplicate is not None:
+            return duplicate
         if self.similarity_stats:
             return self._stats_verdict(self._all_scores(seq))
         return Verdict(False)
+
+    def _duplicate_verdict(self, seq: str) -> Verdict | None:
+        """The pruned search's verdict when ``seq`` is a near duplicate, else None."""
+        hit = self._first_duplicate(seq)
+        if hit is None:
+            return None
+        entry, score = hit
+        return Verdict(True, best_score=score, best_text=self.texts[entry])
+
+    def _keep(self, text: str, tokens: list[str], seq: str) -> None:
+        """Add a kept candidate; ``seq`` is its encoding with the known tokens."""
+        self._add_seq(text, self._encode_grow(tokens) if _UNKNOWN in seq else seq)
 
     def _stats_verdict(self, scores: np.ndarray) -> Verdict:
         """Stanford's statistics from the scores against every pool entry, in pool order."""
@@ -668,16 +679,14 @@ class NearDuplicateIndex:
             floor = float(np.partition(sample, _TOP_SAMPLE - k)[_TOP_SAMPLE - k])
         if floor > 0:
             top = np.flatnonzero(scores >= floor)
-            order = top[np.argsort(-scores[top], kind="stable")][:k]
-        elif (nonzero := np.flatnonzero(scores > 0)).size > k:
-            sub = scores[nonzero]
-            kth = np.partition(sub, sub.size - k)[sub.size - k]
-            top = nonzero[sub >= kth]
-            order = top[np.argsort(-scores[top], kind="stable")][:k]
         else:
-            order = nonzero[np.argsort(-scores[nonzero], kind="stable")]
-            if order.size < k:  # ties at 0 go to the earliest pool entries, as a stable sort gives
-                order = np.concatenate([order, np.flatnonzero(scores == 0)[: k - order.size]])
+            top = np.flatnonzero(scores > 0)
+            if top.size > k:
+                sub = scores[top]
+                top = top[sub >= np.partition(sub, sub.size - k)[sub.size - k]]
+        order = top[np.argsort(-scores[top], kind="stable")][:k]
+        if order.size < k:  # ties at 0 go to the earliest pool entries, as a stable sort gives
+            order = np.concatenate([order, np.flatnonzero(scores == 0)[: k - order.size]])
         most_similar: dict[str, float] = {}
         for i in order.tolist():
             most_similar.setdefault(self.texts[i], float(scores[i]))
@@ -712,13 +721,11 @@ class NearDuplicateIndex:
         kept: list[int] = []
         for j, text in enumerate(texts):
             seq = self._encode_known(tokens[j])
-            hit = self._first_duplicate(seq)
-            if hit is not None:
-                verdicts.append(Verdict(True, best_score=hit[1], best_text=self.texts[hit[0]]))
-                continue
-            self._add_seq(text, self._encode_grow(tokens[j]) if _UNKNOWN in seq else seq)
-            kept.append(j)
-            verdicts.append(None)
+            duplicate = self._duplicate_verdict(seq)
+            verdicts.append(duplicate)
+            if duplicate is None:
+                self._keep(text, tokens[j], seq)
+                kept.append(j)
         if kept:
             # Encoded now, after any re-ranking of the codes during the adds above, so the
             # queries and the pool's first `base` entries use the same codes.
@@ -742,5 +749,5 @@ class NearDuplicateIndex:
         seq = self._encode_known(tokens)
         verdict = self._verdict(seq)
         if not verdict.duplicate:
-            self._add_seq(text, self._encode_grow(tokens) if _UNKNOWN in seq else seq)
+            self._keep(text, tokens, seq)
         return verdict
