@@ -6,6 +6,11 @@ concurrency it allows itself; 5xx, timeouts and dropped connections back off
 exponentially a bounded number of times; a context-length 400 retries with a
 smaller max_tokens and remembers it. Bad key, no access, unknown model and an
 exhausted quota stop the run at once with the cause named, since no retry helps.
+
+Responses are read raw and decoded by :func:`alpaca_gen.answers.decode_response`
+(the same decoder a batch file goes through), not built into the SDK's pydantic
+models, which the run never needs. The HTTP client is a parameter, so tests can
+drive the real ``openai`` client over any transport in-process.
 """
 from __future__ import annotations
 
@@ -18,29 +23,23 @@ from typing import Callable
 
 import openai
 
+from .answers import RoundResult, Unusable, decode_response
+from .config import RequestOptions
 from .errors import ApiRefusedError, ServerUnavailableError, UsageError, redact
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+BACKOFF_CAP = 60.0
 
 
-@dataclass
-class ApiSettings:
+@dataclass(frozen=True)
+class Endpoint:
+    """Where requests go, resolved from flags and the environment."""
+
     model: str
     base_url: str | None = None
     api_key: str = ""
     api: str = "completions"  # or "chat"
-    max_tokens: int = 3072
-    temperature: float = 1.0
-    top_p: float = 1.0
     stop: list[str] = field(default_factory=list)
-    timeout: float = 300.0
-    max_retries: int = 5
-    backoff_base: float = 1.0
-    backoff_cap: float = 60.0
-    concurrency: int = 4
-    list_prompts: bool = True  # completions: send a round's prompts as one list-prompt request
-    rpm: float | None = None  # requests per minute
-    tpm: float | None = None  # tokens (prompt + completion) per minute
 
 
 class RateLimiter:
@@ -94,24 +93,6 @@ class RateLimiter:
         if self.tpm:
             self._refill()
             self._tokens += reserved - used
-
-
-@dataclass
-class Choice:
-    text: str
-    finish_reason: str | None
-
-
-@dataclass
-class RoundResult:
-    """What one round of prompts came back as (choices in prompt order)."""
-
-    choices: list[Choice | None]
-    api_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    garbled: int = 0
-    retries: int = 0
 
 
 class _ListPromptsUnsupported(Exception):
@@ -231,29 +212,34 @@ def _is_unreachable(exc: Exception) -> bool:
 
 
 class RequestClient:
-    """Sends rounds of prompts; one client per run."""
+    """Sends rounds of prompts; one client per run. An :class:`~alpaca_gen.answers.AnswerSource`."""
 
-    def __init__(self, settings: ApiSettings, *, warn: Callable[[str], None] | None = None):
-        if settings.api not in ("completions", "chat"):
-            raise UsageError(f"--api must be 'completions' or 'chat', got {settings.api!r}")
-        self.settings = settings
+    def __init__(self, endpoint: Endpoint, options: RequestOptions, *, max_tokens: int | None = None,
+                 warn: Callable[[str], None] | None = None, http_client=None):
+        if endpoint.api not in ("completions", "chat"):
+            raise UsageError(f"--api must be 'completions' or 'chat', got {endpoint.api!r}")
+        self.endpoint = endpoint
+        self.options = options
         self._warn = warn or (lambda message: None)
         self._client = openai.AsyncOpenAI(
-            api_key=settings.api_key or "no-key",
-            base_url=settings.base_url or OPENAI_BASE_URL,
+            api_key=endpoint.api_key or "no-key",
+            base_url=endpoint.base_url or OPENAI_BASE_URL,
             max_retries=0,  # retries are decided here, by cause
-            timeout=settings.timeout,
+            timeout=options.request_timeout,
+            http_client=http_client,
         )
-        self._max_in_flight = max(1, settings.concurrency)
+        self._max_in_flight = max(1, options.concurrency)
         self._allowed = self._max_in_flight
         self._in_flight = 0
         self._slot = asyncio.Condition()
         self._pause_until = 0.0
         self.succeeded = 0
-        self.max_tokens = settings.max_tokens
-        self.limiter = RateLimiter(settings.rpm, settings.tpm)
+        self.max_tokens = max_tokens or options.max_tokens
+        # completions: send a round's prompts as one list-prompt request, until the server turns out not to take them
+        self.list_prompts = True
+        self.limiter = RateLimiter(options.rpm, options.tpm)
         # Running estimate of completion tokens per prompt, for --tpm reservations.
-        self._completion_estimate = settings.max_tokens / 2
+        self._completion_estimate = self.max_tokens / 2
 
     @property
     def in_flight(self) -> int:
@@ -265,12 +251,18 @@ class RequestClient:
 
     # -- concurrency ---------------------------------------------------------------------
     async def _acquire(self) -> None:
-        async with self._slot:
-            await self._slot.wait_for(lambda: self._in_flight < self._allowed)
-            self._in_flight += 1
-        delay = self._pause_until - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        # Wait out a rate-limit pause before taking a slot: a request sleeping is not
+        # on the wire, and ``in_flight`` (abandoned calls at a stop) must not count it.
+        while True:
+            delay = self._pause_until - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue
+            async with self._slot:
+                await self._slot.wait_for(lambda: self._in_flight < self._allowed)
+                if self._pause_until <= time.monotonic():
+                    self._in_flight += 1
+                    return
 
     async def _release(self) -> None:
         async with self._slot:
@@ -292,16 +284,14 @@ class RequestClient:
 
     # -- one HTTP request, classified -------------------------------------------------------
     def _backoff(self, attempt: int) -> float:
-        s = self.settings
-        return min(s.backoff_cap, s.backoff_base * (2**attempt)) * random.uniform(0.5, 1.0)
+        return min(BACKOFF_CAP, self.options.backoff_base * (2**attempt)) * random.uniform(0.5, 1.0)
 
     def _where(self) -> str:
-        return redact(self.settings.base_url or OPENAI_BASE_URL, (self.settings.api_key,))
+        return redact(self.endpoint.base_url or OPENAI_BASE_URL, (self.endpoint.api_key,))
 
     def _classify(self, exc: Exception, attempt: int) -> Exception:
         """Turn a client exception into _Retry or a user-facing error to raise."""
-        s = self.settings
-        key = (s.api_key,)
+        key = (self.endpoint.api_key,)
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
             code = _error_code(exc)
@@ -317,7 +307,7 @@ class RequestClient:
             if status == 403:
                 return ApiRefusedError(f"access denied by {self._where()} (HTTP 403): {message}")
             if status == 404:
-                return ApiRefusedError(f"model {s.model!r} or endpoint not found at {self._where()} (HTTP 404): {message}")
+                return ApiRefusedError(f"model {self.endpoint.model!r} or endpoint not found at {self._where()} (HTTP 404): {message}")
             if status in (400, 413, 422) and (code == "context_length_exceeded" or _CONTEXT_WORDS.search(message)):
                 smaller = smaller_max_tokens(message, self.max_tokens)
                 if smaller < 16:
@@ -329,7 +319,7 @@ class RequestClient:
                 return _Retry(self._backoff(attempt), f"server error (HTTP {status})")
             return ApiRefusedError(f"the server refused the request (HTTP {status}): {message}")
         if isinstance(exc, openai.APITimeoutError):
-            return _Retry(self._backoff(attempt), f"no answer within {s.timeout:g}s")
+            return _Retry(self._backoff(attempt), f"no answer within {self.options.request_timeout:g}s")
         if isinstance(exc, openai.APIConnectionError):
             # Fail fast only when the host cannot be reached at all (refused, unknown
             # name) and never has been; a connection dropped mid-answer is retried.
@@ -348,9 +338,19 @@ class RequestClient:
             total += (len(text) - hangul) // 4 + hangul + int(min(self.max_tokens, self._completion_estimate))
         return max(1, total)
 
-    async def _call(self, prompt: str | list[str]) -> tuple[object, int]:
-        """One logical request with retries; returns (response or None if garbled, retries)."""
-        s = self.settings
+    async def _send(self, prompt: str | list[str]):
+        e = self.endpoint
+        common = dict(model=e.model, max_tokens=self.max_tokens, temperature=self.options.temperature,
+                      top_p=self.options.top_p, stop=e.stop or None)
+        if e.api == "chat":
+            return await self._client.chat.completions.with_raw_response.create(
+                messages=[{"role": "user", "content": prompt}], **common)
+        return await self._client.completions.with_raw_response.create(prompt=prompt, **common)
+
+    async def _call(self, prompt: str | list[str]) -> tuple[bytes | None, int, int]:
+        """One logical request with retries: the response body (None when it could not
+        be read), the retries it took, and the tokens reserved for it under --tpm."""
+        o = self.options
         attempt = 0
         rate_limited = 0
         while True:
@@ -358,23 +358,13 @@ class RequestClient:
             await self.limiter.reserve(reserved)
             await self._acquire()
             try:
-                if s.api == "chat":
-                    response = await self._client.chat.completions.create(
-                        model=s.model, messages=[{"role": "user", "content": prompt}],
-                        max_tokens=self.max_tokens, temperature=s.temperature, top_p=s.top_p,
-                        stop=s.stop or None,
-                    )
-                else:
-                    response = await self._client.completions.create(
-                        model=s.model, prompt=prompt, max_tokens=self.max_tokens,
-                        temperature=s.temperature, top_p=s.top_p, stop=s.stop or None,
-                    )
-            except (openai.APIResponseValidationError, ValueError):
-                await self._release()
-                self.limiter.settle(reserved, reserved)
-                return None, attempt
+                raw = await self._send(prompt)
+                body = raw.content
             except openai.APIError as exc:
                 await self._release()
+                if isinstance(exc, openai.APIResponseValidationError):
+                    self.limiter.settle(reserved, reserved)
+                    return None, attempt + rate_limited, reserved
                 self.limiter.settle(reserved, 0 if isinstance(exc, openai.APIConnectionError) else reserved)
                 if isinstance(prompt, list) and self.succeeded == 0 and _rejects_list_prompts(exc):
                     raise _ListPromptsUnsupported() from None
@@ -384,11 +374,10 @@ class RequestClient:
                 if outcome.why.startswith("rate limited"):
                     rate_limited += 1
                     await self._on_rate_limited(outcome.delay)
-                    limit = s.max_retries * 2 + 4
-                    exhausted = rate_limited > limit
+                    exhausted = rate_limited > o.max_retries * 2 + 4
                 else:
                     attempt += 1
-                    exhausted = attempt > s.max_retries
+                    exhausted = attempt > o.max_retries
                 if exhausted:
                     raise ServerUnavailableError(
                         f"giving up on {self._where()} after {attempt + rate_limited - 1} retries: {outcome.why}"
@@ -402,86 +391,51 @@ class RequestClient:
                 continue
             await self._release()
             await self._on_success()
-            p, c = self._usage(response)
-            if p or c:
-                self.limiter.settle(reserved, p + c)
-                n = 1 if isinstance(prompt, str) else max(1, len(prompt))
-                self._completion_estimate = 0.8 * self._completion_estimate + 0.2 * (c / n)
-            return response, attempt + rate_limited
+            return body, attempt + rate_limited, reserved
 
-    @staticmethod
-    def _usage(response) -> tuple[int, int]:
-        """Token counts from ``usage``; a missing or garbled field counts as 0."""
-        usage = getattr(response, "usage", None)
+    def _settle(self, sent: str | list[str], reserved: int, prompt_tokens: int, completion_tokens: int) -> None:
+        """Correct the --tpm reservation and the completion estimate with real usage."""
+        if prompt_tokens or completion_tokens:
+            self.limiter.settle(reserved, prompt_tokens + completion_tokens)
+            n = 1 if isinstance(sent, str) else max(1, len(sent))
+            self._completion_estimate = 0.8 * self._completion_estimate + 0.2 * (completion_tokens / n)
 
-        def count(name: str) -> int:
+    def calls_for(self, n_prompts: int) -> int:
+        # One call per prompt on chat, and on completions once the server turned out not to take list prompts.
+        return 1 if self.endpoint.api == "completions" and self.list_prompts else n_prompts
+
+    async def answer(self, prompts: list[str]) -> RoundResult:
+        """Send one round; answers come back in prompt order."""
+        api = self.endpoint.api
+        result = RoundResult(choices=[Unusable("garbled")] * len(prompts))
+        if api == "completions" and self.list_prompts and len(prompts) > 1:
             try:
-                value = int(getattr(usage, name, 0) or 0)
-            except (TypeError, ValueError):
-                return 0
-            return max(0, value)
-
-        if usage is None:
-            return 0, 0
-        return count("prompt_tokens"), count("completion_tokens")
-
-    async def run_round(self, prompts: list[str]) -> RoundResult:
-        """Send one round; choices come back in prompt order (None where garbled)."""
-        s = self.settings
-        result = RoundResult(choices=[None] * len(prompts))
-        if s.api == "completions" and s.list_prompts and len(prompts) > 1:
-            try:
-                response, retries = await self._call(prompts)
+                body, retries, reserved = await self._call(prompts)
             except _ListPromptsUnsupported:
-                if s.list_prompts:
-                    s.list_prompts = False
+                if self.list_prompts:
+                    self.list_prompts = False
                     self._warn("the server failed a list-prompt request; sending one prompt per request from now on")
                 result.api_calls = 1
             else:
                 result.api_calls = 1
                 result.retries = retries
-                self._collect_completions(response, result)
+                self._take(result, body, prompts, range(len(prompts)), reserved)
                 return result
-        calls = [self._call(p) for p in prompts]
-        outcomes = await asyncio.gather(*calls)
+        outcomes = await asyncio.gather(*(self._call(p) for p in prompts))
         result.api_calls += len(prompts)
-        for position, (response, retries) in enumerate(outcomes):
+        for position, (body, retries, reserved) in enumerate(outcomes):
             result.retries += retries
-            if response is None:
-                result.garbled += 1
-                continue
-            p, c = self._usage(response)
-            result.prompt_tokens += p
-            result.completion_tokens += c
-            choices = getattr(response, "choices", None) or []
-            if not choices:
-                result.garbled += 1
-                continue
-            choice = choices[0]
-            if s.api == "chat":
-                message = getattr(choice, "message", None)
-                text = getattr(message, "content", None) if message is not None else None
-            else:
-                text = getattr(choice, "text", None)
-            if not isinstance(text, str) or not text.strip():
-                result.garbled += 1
-                continue
-            result.choices[position] = Choice(text, getattr(choice, "finish_reason", None))
+            self._take(result, body, prompts[position], [position], reserved)
         return result
 
-    def _collect_completions(self, response, result: RoundResult) -> None:
-        if response is None:
-            result.garbled += len(result.choices)
+    def _take(self, result: RoundResult, body: bytes | None, sent: str | list[str], positions, reserved: int) -> None:
+        """Put one response's answers and usage into the round."""
+        if body is None:
             return
-        p, c = self._usage(response)
-        result.prompt_tokens += p
-        result.completion_tokens += c
-        choices = getattr(response, "choices", None) or []
-        for choice in choices:
-            index = getattr(choice, "index", None)
-            text = getattr(choice, "text", None)
-            if not isinstance(index, int) or not 0 <= index < len(result.choices):
-                continue
-            if isinstance(text, str) and text.strip():
-                result.choices[index] = Choice(text, getattr(choice, "finish_reason", None))
-        result.garbled += sum(1 for c in result.choices if c is None)
+        positions = list(positions)
+        decoded = decode_response(body, self.endpoint.api, len(positions))
+        result.prompt_tokens += decoded.prompt_tokens
+        result.completion_tokens += decoded.completion_tokens
+        for position, choice in zip(positions, decoded.choices):
+            result.choices[position] = choice
+        self._settle(sent, reserved, decoded.prompt_tokens, decoded.completion_tokens)

@@ -1,12 +1,11 @@
 """``alpaca-gen dedup``: the generation filter applied to an existing data set."""
 from __future__ import annotations
 
-import json
-import os
 import sys
 from pathlib import Path
 
-from .errors import DataError, NoInputError, UsageError
+from .errors import DataError, UsageError
+from .records import check_output_path, format_for, read_objects, write_records
 from .seeds import load_seed_tasks, seeds_for_lang
 from .similarity import NearDuplicateIndex
 from .text import detect_lang
@@ -15,50 +14,13 @@ from .tokenizers import tokenizer_for
 
 def read_records(path: str | Path, field: str = "instruction") -> list[dict]:
     """Records from JSONL or a JSON list; each must be an object with a string ``field``."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise NoInputError(f"input file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NoInputError(f"cannot read {path}: {exc}") from None
-    stripped = text.lstrip()
-    records: list = []
-    if stripped.startswith("["):
-        try:
-            records = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
-        where = lambda i: f"{path}: element {i}"  # noqa: E731
-    else:
-        lines = []
-        for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 may sit inside a JSON string
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            lines.append(number)
-        where = lambda i: f"{path}:{lines[i]}"  # noqa: E731
-    for i, record in enumerate(records):
-        if not isinstance(record, dict) or not isinstance(record.get(field), str):
-            raise DataError(f"{where(i)}: not an object with a string {field!r} field")
-    if not records:
+    raw = read_objects(path)
+    for obj, where in zip(raw.objects, raw.locations):
+        if not isinstance(obj, dict) or not isinstance(obj.get(field), str):
+            raise DataError(f"{where}: not an object with a string {field!r} field")
+    if not raw.objects:
         raise DataError(f"{path}: no records")
-    return records
-
-
-def write_records(path: str | Path, records: list[dict]) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        if path.suffix == ".jsonl":
-            for record in records:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        else:
-            json.dump(records, f, ensure_ascii=False, indent=4)
-    os.replace(tmp, path)
+    return raw.objects
 
 
 def dedup_records(records: list[dict], index: NearDuplicateIndex, field: str = "instruction") -> tuple[list[dict], int]:
@@ -73,10 +35,8 @@ def dedup_file(input_path: str, output_path: str, *, seed_tasks_path: str | None
         raise UsageError(f"--lang must be en or ko (got {lang!r})")
     if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
         raise UsageError(f"--similarity_threshold must be a number from 0 to 1, got {threshold!r}")
-    if Path(output_path).suffix not in (".json", ".jsonl"):
-        raise UsageError(f"--output must end in .json or .jsonl (got {output_path})")
-    if Path(output_path).resolve() == Path(input_path).resolve():
-        raise UsageError("--output must differ from the input file, which is never modified")
+    format_for(output_path)
+    check_output_path(output_path, input_path)
     records = read_records(input_path, field)
     if lang == "en" and tokenizer is None:
         sample = records[:200]

@@ -1,4 +1,7 @@
-"""Per-language rules that drop a parsed task, each with a reason name.
+"""Field rules: per-language rules on the instruction, each with a reason name.
+
+These are the generation filters of Stanford's script (the quality rules of
+:mod:`alpaca_gen.quality` then read all three fields).
 
 English keeps Stanford Alpaca's rules as they were. Korean cannot: Alpaca's
 "first character must be ASCII" rule drops every Korean instruction, whitespace
@@ -14,7 +17,7 @@ import string
 from dataclasses import dataclass
 from typing import Callable
 
-from .parse import ParsedTask
+from .records import Record
 from .text import HANGUL, hangul_share
 
 # --- English (Stanford Alpaca's post_process_gpt3_response, same order) ------------
@@ -139,11 +142,14 @@ RULES: dict[str, tuple[Rule, ...]] = {
 }
 
 
-def drop_reason(task: ParsedTask, lang: str) -> str | None:
-    """The first rule of ``lang`` that drops the task's instruction, or None to keep it."""
-    inst = task.instruction
-    if not inst:
-        return "empty_instruction"
+REASONS = tuple(dict.fromkeys(rule.reason for rules in RULES.values() for rule in rules))
+
+
+def drop_reason(record: Record, lang: str) -> str | None:
+    """The first rule of ``lang`` that drops the record's instruction, or None to keep it.
+    (The parser never passes on an empty instruction; the checker drops one as
+    ``empty_instruction`` before these rules.)"""
+    inst = record.instruction
     for rule in RULES[lang]:
         if rule.drops(inst):
             return rule.reason

@@ -5,7 +5,11 @@ the prompt's next number; one skipped or repeated number drops every later task,
 and a ``###`` inside an output empties it. Here each task starts at a line of the
 form ``N. Instruction:`` with any N, and runs to the next such line, so numbering
 slips cost nothing and ``###`` is only a separator where it stands alone at the end
-of a task. Everything dropped is counted under a reason.
+of a task. Everything dropped is counted under a reason; tasks come out as
+:class:`~alpaca_gen.records.Record` values for the rules that follow.
+
+The input ``<noinput>`` (the format's own word for "none") becomes ``""`` here;
+other spellings (``No input``, ``N/A``, ``없음``) are the quality rules' to fix and count.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .records import Record
 from .text import normalize_space
 
 _NUM = r"(?:\*\*)?(\d{1,3})[ \t]*[.)][ \t]*(?:\*\*)?[ \t]*"
@@ -25,26 +30,17 @@ _OUTPUT_BARE = re.compile(rf"(?im)^[ \t>*-]*(?:\*\*)?(?:Output|출력|응답){_C
 # A separator line ("###", "##", "---") left at the end of a task.
 _TRAILING_SEPARATOR = re.compile(r"(?:(?:^|\n)[ \t]*(?:#{2,}|-{3,})[ \t]*)+\s*$")
 _SEPARATOR_LINE = re.compile(r"\n[ \t]*#{2,}[ \t]*(?:\n|$)")
-# Stanford knew only "<noinput>"; models also write "<no input>", "No input", "입력 없음".
-_NO_INPUT = re.compile(r"^[<\[(]?\s*(?:no[\s_-]*input|n/a|입력\s*없음)\s*[>\])]?\.?$", re.I)
-
-
-@dataclass(frozen=True)
-class ParsedTask:
-    instruction: str
-    input: str
-    output: str
-    number: int
+_NOINPUT = re.compile(r"^<\s*no[\s_]?input\s*>$", re.I)
 
 
 @dataclass
 class ParseResult:
-    tasks: list[ParsedTask] = field(default_factory=list)
+    tasks: list[Record] = field(default_factory=list)
+    #: The task number each task had in the completion.
+    numbers: list[int] = field(default_factory=list)
+    #: Task blocks found (each one is a task or a drop).
+    blocks: int = 0
     dropped: Counter = field(default_factory=Counter)
-
-
-def is_no_input(text: str) -> bool:
-    return bool(_NO_INPUT.match(text.strip()))
 
 
 def _clean_block(text: str) -> str:
@@ -67,7 +63,8 @@ def _find_label(numbered: re.Pattern, bare: re.Pattern, block: str, number: str,
     return bare.search(block, start)
 
 
-def parse_completion(text: str, finish_reason: str | None, *, next_number: int | None = None) -> ParseResult:
+def parse_completion(text: str, finish_reason: str | None, *, next_number: int | None = None,
+                     lang: str | None = None) -> ParseResult:
     """Parse one choice's text.
 
     ``next_number`` is given for the completions API, whose prompt ends with
@@ -78,9 +75,7 @@ def parse_completion(text: str, finish_reason: str | None, *, next_number: int |
     if next_number is not None:
         text = f"{next_number}. Instruction:" + text
     starts = list(_INSTRUCTION.finditer(text))
-    if not starts:
-        result.dropped["no_tasks_in_completion"] += 1
-        return result
+    result.blocks = len(starts)
     for i, start in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         block = text[start.end():end]
@@ -104,7 +99,7 @@ def parse_completion(text: str, finish_reason: str | None, *, next_number: int |
             # A line of only "###" ends the task; "### Heading" inside an output does not.
             output = output[: separator.start()]
         output = _clean_block(output)
-        if is_no_input(task_input):
+        if _NOINPUT.match(task_input):
             task_input = ""
         if not instruction:
             result.dropped["empty_instruction"] += 1
@@ -112,5 +107,6 @@ def parse_completion(text: str, finish_reason: str | None, *, next_number: int |
         if not output:
             result.dropped["empty_output"] += 1
             continue
-        result.tasks.append(ParsedTask(instruction, task_input, output, int(start.group(1))))
+        result.tasks.append(Record(instruction, task_input, output, lang=lang))
+        result.numbers.append(int(number))
     return result

@@ -94,3 +94,11 @@ def stop_sequences(template: PromptTemplate) -> list[str]:
     # Stanford stopped at "20." anywhere, which also fires on "$20." inside an output
     # and keeps the cut task; anchoring on the label stops only at task 20 itself.
     return [f"\n{template.num_tasks}. Instruction:"]
+
+
+def shipped_prompt_texts() -> list[str]:
+    """Every sentence our prompts send, in both languages: what a record must not quote."""
+    texts = [load_template(lang).header for lang in ("en", "ko")]
+    texts += [text.format(k="", n="") for text in _CONTINUE.values()]
+    texts += list(_CROSS_LANG.values())
+    return texts

@@ -17,10 +17,12 @@ The file's bytes stay exactly ``json.dumps(records, indent=4, ensure_ascii=False
 Stanford's layout (without its \\uXXXX escapes), and a Stanford regen.json is
 resumed and appended to as it is.
 
-Run state (next request number, counters, seed) sits in ``.alpaca-gen/state.json``
-and is committed with the same batch: written as ``state.pending.json`` first and
-promoted after the switch, so a crash between the two is resolved on the next open
-by comparing record counts.
+Run state (a :class:`~alpaca_gen.state.RunState`: next request number, counters,
+seed) sits in ``.alpaca-gen/state.json`` and is committed with the same batch:
+written as ``state.pending.json`` first and promoted after the switch, so a crash
+between the two is resolved on the next open by comparing record counts. The store
+owns the state's file format: it reads today's version and migrates older ones.
+A run killed before it wrote its line in ``runs.jsonl`` gets that line on the next open.
 """
 from __future__ import annotations
 
@@ -31,10 +33,11 @@ import shutil
 from pathlib import Path
 
 from .errors import BusyError, DataError, UsageError
+from .records import Record
+from .state import RunLog, RunState
 
 REGEN_NAME = "regen.json"
 STATE_DIR = ".alpaca-gen"
-STATE_VERSION = 1
 
 
 def _fsync_dir(path: Path) -> None:
@@ -68,7 +71,7 @@ def _pwrite_tail(path: Path, offset: int, payload: bytes, *, durable: bool = Tru
         os.close(fd)
 
 
-def encode_records(records: list[dict], *, first: bool) -> bytes:
+def encode_records(records: list[Record | dict], *, first: bool) -> bytes:
     """The bytes that extend a list ending at its last record (or at ``[``) by ``records``.
 
     ``json.dumps(record, indent=4)`` indented once more is exactly how
@@ -76,7 +79,7 @@ def encode_records(records: list[dict], *, first: bool) -> bytes:
     """
     items = []
     for record in records:
-        text = json.dumps(record, indent=4, ensure_ascii=False)
+        text = json.dumps(record.to_dict() if isinstance(record, Record) else record, indent=4, ensure_ascii=False)
         items.append("    " + text.replace("\n", "\n    "))
     lead = "\n" if first else ",\n"
     return (lead + ",\n".join(items) + "\n]").encode("utf-8")
@@ -92,15 +95,17 @@ def _tail_offset(data: bytes) -> int:
     return len(stripped)
 
 
-def _validate_records(obj: object) -> str | None:
+def _read_records(obj: object) -> tuple[list[Record], str | None]:
+    """The records of a parsed regen.json, or what is wrong with it."""
     if not isinstance(obj, list):
-        return f"it holds a JSON {type(obj).__name__}, not a list"
-    for i, record in enumerate(obj):
-        if not isinstance(record, dict):
-            return f"element {i} is not an object"
-        if not isinstance(record.get("instruction"), str):
-            return f"element {i} has no 'instruction' string"
-    return None
+        return [], f"it holds a JSON {type(obj).__name__}, not a list"
+    records = []
+    for i, item in enumerate(obj):
+        try:
+            records.append(Record.from_dict(item))
+        except ValueError as exc:
+            return [], f"element {i} has {exc}" if "instruction" in str(exc) else f"element {i}: {exc}"
+    return records, None
 
 
 class RegenStore:
@@ -114,11 +119,14 @@ class RegenStore:
         self.old = self.state_dir / "regen.old.json"
         self.state_path = self.state_dir / "state.json"
         self.pending_path = self.state_dir / "state.pending.json"
+        self.runs = RunLog(self.output_dir)
         self._lock_fd: int | None = None
         self._tail = 0
-        self.records: list[dict] = []
-        self.state: dict = {}
+        self.records: list[Record] = []
+        self.state = RunState()
         self.recovered_state = False
+        #: A run that ended without writing its runs.jsonl line, recovered on open.
+        self.recovered_run: dict | None = None
 
     # -- opening -------------------------------------------------------------------
     def _lock(self) -> None:
@@ -148,9 +156,9 @@ class RegenStore:
             except OSError as exc:
                 raise DataError(f"cannot read {self.path}: {exc.strerror}") from None
             problem = None
+            records: list[Record] = []
             try:
-                obj = json.loads(data.decode("utf-8"))
-                problem = _validate_records(obj)
+                records, problem = _read_records(json.loads(data.decode("utf-8")))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 problem = f"it is not valid JSON ({exc})"
             if problem is None:
@@ -163,7 +171,7 @@ class RegenStore:
                     f"{self.path} cannot be resumed: {problem}. It was left unchanged; "
                     "fix it, move it away, or choose another --output_dir"
                 )
-            self.records = obj
+            self.records = records
         try:
             self.state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -176,7 +184,15 @@ class RegenStore:
             # A fresh spare each run: the previous one may be stale or half-written.
             shutil.copyfile(self.path, self.spare)
         self._load_state()
+        self._recover_run_line()
         return self.records
+
+    def peek_state(self) -> RunState | None:
+        """The run state as saved, read without locking or creating anything (for --dry_run)."""
+        try:
+            return RunState.from_dict(json.loads(self.state_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return None
 
     def _load_state(self) -> None:
         def read(path: Path) -> dict | None:
@@ -193,22 +209,36 @@ class RegenStore:
             state = pending  # the crash came after the switch, before the state was promoted
             _write_atomic(self.state_path, json.dumps(state, ensure_ascii=False).encode())
         self.pending_path.unlink(missing_ok=True)
-        if state is not None and state.get("records") == count and state.get("version") == STATE_VERSION:
-            self.state = state
-            return
+        if state is not None and state.get("records") == count:
+            try:
+                self.state = RunState.from_dict(state)
+                return
+            except ValueError:
+                pass
         self.recovered_state = bool(count)
         requests = [
-            r.get("provenance", {}).get("request")
-            for r in self.records
-            if isinstance(r.get("provenance"), dict) and isinstance(r["provenance"].get("request"), int)
+            r.provenance["request"] for r in self.records
+            if r.provenance is not None and isinstance(r.provenance.get("request"), int)
         ]
-        self.state = {"version": STATE_VERSION, "records": count, "next_request": max(requests) + 1 if requests else 0}
+        self.state = RunState(records=count, next_request=max(requests) + 1 if requests else 0)
+
+    def _recover_run_line(self) -> None:
+        """A run that was killed left its numbers in the state but no line in runs.jsonl."""
+        run = self.state.run
+        if run is None:
+            return
+        if not self.runs.has(run.run_id):
+            entry = run_line(run, ended=run.updated or run.started, records_after=self.state.records,
+                             stopped_because="ended without a summary (killed or crashed); counts up to its last commit")
+            self.runs.append(entry)
+            self.recovered_run = entry
+        self.state.run = None
 
     # -- committing ------------------------------------------------------------------
-    def commit(self, records: list[dict], state: dict) -> None:
+    def commit(self, records: list[Record | dict], state: RunState) -> None:
         """Append ``records`` and make ``state`` current, atomically as seen by readers."""
-        state = dict(state, version=STATE_VERSION, records=len(self.records) + len(records))
-        state_bytes = json.dumps(state, ensure_ascii=False).encode()
+        state.records = len(self.records) + len(records)
+        state_bytes = json.dumps(state.as_dict(), ensure_ascii=False).encode()
         if not records and self.path.exists():
             _write_atomic(self.state_path, state_bytes, durable=False)
             self.state = state
@@ -230,10 +260,10 @@ class RegenStore:
             os.replace(self.old, self.spare)
             self._tail += len(payload) - 2  # the next batch overwrites the closing "\n]"
         os.replace(self.pending_path, self.state_path)
-        self.records.extend(records)
+        self.records.extend(r if isinstance(r, Record) else Record.from_dict(r) for r in records)
         self.state = state
 
-    def _create(self, records: list[dict]) -> None:
+    def _create(self, records: list[Record]) -> None:
         data = b"[" + encode_records(records, first=True) if records else b"[]"
         _write_atomic(self.path, data)
         _fsync_dir(self.output_dir)
@@ -251,3 +281,12 @@ class RegenStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def run_line(run, *, ended: str, records_after: int, stopped_because: str) -> dict:
+    """The runs.jsonl line of a run (a :class:`~alpaca_gen.state.RunInfo`)."""
+    return {
+        "run_id": run.run_id, "command": run.command, "started": run.started, "ended": ended,
+        "stopped_because": stopped_because, "records_before": run.records_before, "records_after": records_after,
+        "settings": run.settings, "stats": run.stats.as_dict(),
+    }

@@ -9,14 +9,15 @@ from alpaca_gen import pipeline
 from alpaca_gen.store import RegenStore
 
 
-def _run(fake, out, concurrency: int) -> dict:
-    return pipeline.generate(
+def _run(fake, out, concurrency: int, store=None) -> dict:
+    config = pipeline.GenerateConfig.from_flags(
         output_dir=str(out), base_url=fake.base_url, api_key="sk-test-batching", api="chat", request_batch_size=1,
         concurrency=concurrency, max_requests=12, seed=3, num_instructions_to_generate=10**6, progress=False,
     )
+    return pipeline.Generator(config, store=store).run()
 
 
-def test_rounds_finished_during_a_commit_share_the_next_one(make_fake, tmp_path, monkeypatch, capsys):
+def test_rounds_finished_during_a_commit_share_the_next_one(make_fake, tmp_path, capsys):
     fake = make_fake(latency=0.2)
     _run(fake, tmp_path / "one_by_one", 1)  # one round in flight: one commit per round
 
@@ -24,20 +25,19 @@ def test_rounds_finished_during_a_commit_share_the_next_one(make_fake, tmp_path,
 
     class SlowFirstCommit(RegenStore):
         def commit(self, records, state):
-            commits.append((len(records), dict(state)))
+            commits.append((len(records), state.next_request))
             if len(commits) == 1:
                 time.sleep(0.6)  # every other round is answered meanwhile
             return super().commit(records, state)
 
-    monkeypatch.setattr(pipeline, "RegenStore", SlowFirstCommit)
-    summary = _run(fake, tmp_path / "batched", 12)
+    summary = _run(fake, tmp_path / "batched", 12, store=SlowFirstCommit(tmp_path / "batched"))
     capsys.readouterr()
 
     assert summary["this_run"]["api_calls"] == 12
     # The round(s) answered first, then all the others together (or all of them at once when
     # they were all in before the first commit began), then the run's closing totals; one
     # commit per round would be 13.
-    round_commits = [state["next_request"] for _, state in commits]
+    round_commits = [next_request for _, next_request in commits]
     assert len(commits) <= 3 and round_commits[-2:] == [12, 12], round_commits
     batched = (tmp_path / "batched" / "regen.json").read_bytes()
     assert batched == (tmp_path / "one_by_one" / "regen.json").read_bytes()

@@ -171,8 +171,10 @@ def test_garbled_or_empty_completion_is_counted(fake, run_cli, tmp_path, util, a
     out = tmp_path / "out"
     result = run_cli(*gen(fake, out, "--api", api))
     summary = assert_ok(result, out, util)
-    assert summary["this_run"]["garbled_choices"] >= 1
-    assert "unusable completions" in result.stdout
+    completions = summary["this_run"]["funnel"][0]
+    reason = "garbled" if isinstance(action, Raw) else "empty_completion"
+    assert completions["stage"] == "completions" and completions["dropped"].get(reason, 0) >= 1, completions
+    assert re.search(rf"completions \d+ → with tasks \d+; dropped \d+ \(.*{reason} \d+", result.stdout), result.stdout
 
 
 def test_garbled_usage_field_does_not_crash(fake, run_cli, tmp_path, util):

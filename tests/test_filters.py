@@ -12,11 +12,12 @@ except ImportError:  # tests/ is not a package under some import modes
     import alpaca_reference
 
 from alpaca_gen.filters import KO_MAX_CHARS, KO_MIN_CHARS, drop_reason
-from alpaca_gen.parse import ParsedTask, parse_completion
+from alpaca_gen.parse import parse_completion
+from alpaca_gen.records import Record
 
 
 def reason(instruction: str, lang: str) -> str | None:
-    return drop_reason(ParsedTask(instruction, "", "An answer.", 5), lang)
+    return drop_reason(Record(instruction, "", "An answer."), lang)
 
 
 # A realistic long instruction to cut at a given number of words.
@@ -123,9 +124,14 @@ def test_english_rules_apply_in_stanford_order():
     assert reason("Write a program that plots a graph of sin(x).", "en") == "blacklisted_word"
 
 
-def test_empty_instruction():
-    assert reason("", "en") == "empty_instruction"
-    assert reason("", "ko") == "empty_instruction"
+def test_empty_instruction_is_the_gate_s_first_drop():
+    # The parser never passes on an empty instruction; data given to `check` may hold one,
+    # and the gate drops it before any rule reads its first character.
+    from alpaca_gen.gate import RecordGate
+
+    for lang in ("en", "ko"):
+        verdict = RecordGate(lang, []).judge(Record("  ", "", "An answer."), every_reason=True)
+        assert [(stage, f.reason) for stage, f in verdict.drops] == [("fields", "empty_instruction")]
 
 
 def stanford_post_process(text: str, finish_reason: str, num_prompt_instructions: int) -> list[dict]:

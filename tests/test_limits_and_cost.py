@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from alpaca_gen.client import ApiSettings, RateLimiter, RequestClient, parse_duration, retry_after, smaller_max_tokens
+from alpaca_gen.client import Endpoint, RateLimiter, RequestClient, parse_duration, retry_after, smaller_max_tokens
+from alpaca_gen.config import RequestOptions
 
 
 class VirtualTime:
@@ -71,7 +72,7 @@ def test_no_limits_never_sleep():
 
 def test_rate_limit_halves_concurrency_and_success_grows_it_back():
     async def go():
-        client = RequestClient(ApiSettings(model="m", base_url="http://127.0.0.1:9/v1", concurrency=16))
+        client = RequestClient(Endpoint(model="m", base_url="http://127.0.0.1:9/v1"), RequestOptions(concurrency=16))
         await client._on_rate_limited(0.0)
         await client._on_rate_limited(0.0)
         assert client._allowed == 4

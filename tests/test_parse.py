@@ -12,13 +12,23 @@ except ImportError:  # tests/ is not a package under some import modes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alpaca_gen.parse import ParsedTask, is_no_input, parse_completion
+from alpaca_gen.parse import parse_completion
+from alpaca_gen.quality import is_no_input
 
 
 # --- Stanford Alpaca's split logic (post_process_gpt3_response), as the reference ----------
 def stanford_split(response_text: str, finish_reason: str, num_prompt_instructions: int) -> list[tuple[str, str, str]]:
     """Stanford's parser without its filters (the reference in tests/alpaca_reference.py)."""
     return alpaca_reference.split_tasks(response_text, finish_reason, num_prompt_instructions)
+
+
+def ParsedTask(instruction: str, task_input: str, output: str, number: int) -> tuple:
+    """What a parsed task carries: its three fields and its number in the completion."""
+    return (instruction, task_input, output, number)
+
+
+def numbered(result) -> list[tuple]:
+    return [ParsedTask(t.instruction, t.input, t.output, n) for t, n in zip(result.tasks, result.numbers)]
 
 
 def triples(result) -> list[tuple[str, str, str]]:
@@ -56,8 +66,8 @@ Weather describes conditions over hours or days, such as today's rain. Climate i
 
 def test_english_completion_continuing_from_task_4():
     result = parse_completion(EN_COMPLETION, "stop", next_number=4)
-    assert [t.number for t in result.tasks] == [4, 5, 6, 7]
-    assert result.tasks[0] == ParsedTask(
+    assert result.numbers == [4, 5, 6, 7]
+    assert numbered(result)[0] == ParsedTask(
         "Give three tips for keeping a sourdough starter healthy.",
         "",
         "1. Feed it at the same time every day.\n"
@@ -87,7 +97,7 @@ def test_same_tasks_as_stanford_when_truncated_inside_the_last_output():
     text = EN_COMPLETION[: EN_COMPLETION.index("such as today's rain")]
     ours = parse_completion(text, "length", next_number=4)
     assert triples(ours) == stanford_split(text, "length", 3)
-    assert [t.number for t in ours.tasks] == [4, 5, 6]
+    assert ours.numbers == [4, 5, 6]
     assert ours.dropped == {"truncated": 1}
 
 
@@ -138,11 +148,20 @@ def test_well_formed_completions_match_stanford(tasks, num_prompt, truncate, cut
     assert len(ours.tasks) == expected
 
 
-@pytest.mark.parametrize("marker", ["<noinput>", "<no input>", "No input", "No input.", "<No Input>", "no_input", "N/A"])
-def test_no_input_markers_become_empty(marker):
+@pytest.mark.parametrize("marker", ["<noinput>", "<no input>", "<No Input>", "<no_input>"])
+def test_the_noinput_marker_becomes_empty(marker):
     text = f" Name the largest planet in the solar system.\n4. Input:\n{marker}\n4. Output:\nJupiter"
     result = parse_completion(text, "stop", next_number=4)
-    assert result.tasks == [ParsedTask("Name the largest planet in the solar system.", "", "Jupiter", 4)]
+    assert numbered(result) == [ParsedTask("Name the largest planet in the solar system.", "", "Jupiter", 4)]
+
+
+@pytest.mark.parametrize("marker", ["No input", "No input.", "no_input", "N/A", "없음", "입력 없음"])
+def test_other_spellings_are_left_to_the_quality_rules(marker):
+    # The parser keeps them so that the quality stage fixes them and counts it (noinput_marker).
+    text = f" Name the largest planet in the solar system.\n4. Input:\n{marker}\n4. Output:\nJupiter"
+    result = parse_completion(text, "stop", next_number=4)
+    assert result.tasks[0].input == marker
+    assert is_no_input(marker)
 
 
 @pytest.mark.parametrize("real_input", ["No input was given by the user, so the form was rejected.", "Nothing", "Noon"])
@@ -153,7 +172,7 @@ def test_inputs_that_merely_start_like_no_input_are_kept(real_input):
 def test_length_drops_only_the_last_task():
     text = EN_COMPLETION + "\n8. Instruction: Summarize the following email in one sentence.\n8. Input:\nHi team, the"
     result = parse_completion(text, "length", next_number=4)
-    assert [t.number for t in result.tasks] == [4, 5, 6, 7]
+    assert result.numbers == [4, 5, 6, 7]
     assert result.dropped == {"truncated": 1}
     # The same text with finish_reason "stop" is not truncated: task 8 is then just malformed.
     stopped = parse_completion(text, "stop", next_number=4)
@@ -181,7 +200,7 @@ modern
 2, 7, 9
 ###"""
     result = parse_completion(text, "stop", next_number=4)
-    assert [t.number for t in result.tasks] == [4, 6, 7]
+    assert result.numbers == [4, 6, 7]
     assert [t.output for t in result.tasks] == ["Canberra", "modern", "2, 7, 9"]
     # Stanford's parser expects 5 after 4 and loses both later tasks.
     assert len(stanford_split(text, "stop", 3)) == 1
@@ -213,7 +232,7 @@ modern
 No, 91 = 7 × 13.
 ###"""
     result = parse_completion(text, "stop", next_number=4)
-    assert [t.number for t in result.tasks] == [4, 5, 5, 6]
+    assert result.numbers == [4, 5, 5, 6]
     assert result.tasks[2].instruction == "Sort the numbers in ascending order."
     assert result.tasks[3].output == "No, 91 = 7 × 13."
     assert len(stanford_split(text, "stop", 3)) == 2
@@ -265,7 +284,7 @@ coffee steams inside
 Weather is what the sky does today. Climate is what it usually does over many years.
 ##"""
     result = parse_completion(text, "stop", next_number=4)
-    assert [t.number for t in result.tasks] == [4, 5]
+    assert result.numbers == [4, 5]
     assert result.tasks[0].output == "Gray drizzle at dawn\numbrellas bloom on the street\ncoffee steams inside"
     assert result.tasks[1].output.endswith("over many years.")
 
@@ -287,7 +306,7 @@ The chef prepared a delicious meal.
 A delicious meal was prepared by the chef.
 """
     result = parse_completion(text, "stop", next_number=None)
-    assert result.tasks == [
+    assert numbered(result) == [
         ParsedTask("Suggest a name for a cat that loves to sleep in sunny spots.", "", "Sunny", 4),
         ParsedTask("Rewrite the sentence in the passive voice.", "The chef prepared a delicious meal.",
                    "A delicious meal was prepared by the chef.", 5),
@@ -297,8 +316,10 @@ A delicious meal was prepared by the chef.
 
 def test_reply_without_any_task_is_counted():
     result = parse_completion("I'm sorry, but I can't help with that request.", "stop", next_number=None)
-    assert result.tasks == []
-    assert result.dropped == {"no_tasks_in_completion": 1}
+    assert numbered(result) == []
+    # No task block at all: the completions stage drops it (no_tasks_in_completion); the
+    # parse stage, which counts task blocks, saw none.
+    assert result.blocks == 0 and result.dropped == {}
 
 
 def test_bold_markdown_labels():
@@ -313,7 +334,7 @@ def test_bold_markdown_labels():
 **6. Output:** A delicious meal was prepared by the chef.
 """
     result = parse_completion(text, "stop", next_number=None)
-    assert result.tasks == [
+    assert numbered(result) == [
         ParsedTask("Suggest a name for a cat that loves to sleep in sunny spots.", "", "Sunny", 5),
         ParsedTask("Rewrite the sentence in the passive voice.", "The chef prepared a delicious meal.",
                    "A delicious meal was prepared by the chef.", 6),
@@ -331,7 +352,7 @@ Plan your meals, store leftovers in clear containers, and freeze bread before it
 5. Output:
 42"""
     result = parse_completion(text, "stop", next_number=4)
-    assert [t.number for t in result.tasks] == [5]
+    assert result.numbers == [5]
     assert result.tasks[0].output == "42"
     assert result.dropped == {"malformed": 1}
 
@@ -349,7 +370,7 @@ Good morning
 5. Output:
 """
     result = parse_completion(text, "stop", next_number=4)
-    assert [t.number for t in result.tasks] == [4]
+    assert result.numbers == [4]
     assert result.dropped == {"empty_output": 1}
 
 
@@ -409,7 +430,7 @@ def test_korean_completion():
 긍정
 ###"""
     result = parse_completion(text, "stop", next_number=4)
-    assert result.tasks == [
+    assert numbered(result) == [
         ParsedTask("다음 문장에서 맞춤법이 틀린 부분을 고쳐 주세요.",
                    "오늘은 왠지 기분이 좋와서 오랜만에 친구에게 연락을 했다.",
                    "오늘은 왠지 기분이 좋아서 오랜만에 친구에게 연락을 했다.", 4),
@@ -433,10 +454,12 @@ def test_korean_labels_in_a_chat_reply():
 5. 출력: 더위를 피하면서 쉬고 싶다면 계곡이 있는 산을 추천합니다. 사람이 비교적 적고 그늘이 많아 시원하게 지낼 수 있습니다.
 """
     result = parse_completion(text, "stop", next_number=None)
-    assert [(t.number, t.instruction, t.input) for t in result.tasks] == [
+    assert [(n, t.instruction, t.input) for t, n in zip(result.tasks, result.numbers)] == [
         (4, "주어진 단어의 반의어를 알려 주세요.", "뜨겁다"),
-        (5, "여름 휴가지로 바다와 산 중 어디가 좋은지 이유와 함께 말해 주세요.", ""),
+        (5, "여름 휴가지로 바다와 산 중 어디가 좋은지 이유와 함께 말해 주세요.", "입력 없음"),
     ]
+    # "입력 없음" is the quality stage's to fix (and count) as the empty input.
+    assert is_no_input(result.tasks[1].input)
     assert result.tasks[0].output == "차갑다"
 
 
@@ -484,4 +507,4 @@ ancient
 modern""" + tail
     result = parse_completion(text, "length", next_number=4)
     assert triples(result) == stanford_split(text, "length", 3)
-    assert [t.number for t in result.tasks] == [4, 5]
+    assert result.numbers == [4, 5]

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from alpaca_gen.errors import BusyError, DataError, UsageError
+from alpaca_gen.state import RunState
 from alpaca_gen.store import RegenStore
 
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1] / "alpaca_gen")
@@ -27,8 +28,17 @@ pkg = types.ModuleType("alpaca_gen")
 pkg.__path__ = [{PACKAGE_DIR!r}]
 sys.modules["alpaca_gen"] = pkg
 from alpaca_gen.store import RegenStore
+from alpaca_gen.state import RunState
 from alpaca_gen.errors import BusyError
 """
+
+
+def state(**fields) -> RunState:
+    return RunState(**fields)
+
+
+def records_of(store: RegenStore) -> list[dict]:
+    return [record.to_dict() for record in store.records]
 
 
 def expected_bytes(records: list[dict]) -> bytes:
@@ -60,12 +70,12 @@ def test_bytes_equal_json_dumps_after_every_commit(tmp_path):
         for request, size in enumerate([1, 3, 2, 5, 1, 4]):
             batch = [make_record(i + j, request) for j in range(size)]
             i += size
-            store.commit(batch, {"next_request": request + 1})
+            store.commit(batch, state(next_request=request + 1))
             records.extend(batch)
             data = (tmp_path / "regen.json").read_bytes()
             assert data == expected_bytes(records)
             assert json.loads(data) == records
-            assert store.records == records
+            assert records_of(store) == records
     # Korean is written as it is, not as \\uXXXX escapes.
     text = (tmp_path / "regen.json").read_text(encoding="utf-8")
     assert "다음 글을 읽고" in text and "\\u" not in text
@@ -74,45 +84,45 @@ def test_bytes_equal_json_dumps_after_every_commit(tmp_path):
 def test_bytes_stay_exact_across_reopen(tmp_path):
     first = [make_record(0, 0), make_record(1, 0)]
     with RegenStore(tmp_path) as store:
-        store.commit(first, {"next_request": 1})
+        store.commit(first, state(next_request=1))
     with RegenStore(tmp_path) as store:
-        assert store.records == first
+        assert records_of(store) == first
         second = [make_record(2, 1)]
-        store.commit(second, {"next_request": 2})
+        store.commit(second, state(next_request=2))
     assert (tmp_path / "regen.json").read_bytes() == expected_bytes(first + second)
 
 
 def test_empty_commit_keeps_state(tmp_path):
     path = tmp_path / "regen.json"
     with RegenStore(tmp_path) as store:
-        store.commit([], {"next_request": 3})
+        store.commit([], state(next_request=3))
         # Either no file yet or an empty list: never anything a reader cannot load.
         assert not path.exists() or path.read_bytes() == expected_bytes([])
-        assert store.state["next_request"] == 3 and store.state["records"] == 0
+        assert store.state.next_request == 3 and store.state.records == 0
     with RegenStore(tmp_path) as store:
-        assert store.state["next_request"] == 3
+        assert store.state.next_request == 3
         assert store.records == []
-        store.commit([make_record(0, 3)], {"next_request": 4})
+        store.commit([make_record(0, 3)], state(next_request=4))
     assert path.read_bytes() == expected_bytes([make_record(0, 3)])
 
 
 def test_empty_commit_after_records_changes_no_byte(tmp_path):
     with RegenStore(tmp_path) as store:
-        store.commit([make_record(0, 0)], {"next_request": 1})
-        store.commit([], {"next_request": 2})
+        store.commit([make_record(0, 0)], state(next_request=1))
+        store.commit([], state(next_request=2))
         assert (tmp_path / "regen.json").read_bytes() == expected_bytes([make_record(0, 0)])
-        store.commit([make_record(1, 2)], {"next_request": 3})
+        store.commit([make_record(1, 2)], state(next_request=3))
     assert (tmp_path / "regen.json").read_bytes() == expected_bytes([make_record(0, 0), make_record(1, 2)])
     with RegenStore(tmp_path) as store:
-        assert store.state["next_request"] == 3
+        assert store.state.next_request == 3
 
 
 def test_records_after_an_empty_first_commit_in_the_same_run(tmp_path):
     # A run whose first request keeps nothing (every task filtered), then keeps one. Regression:
     # when the empty commit created "[]", the next commit used to overwrite its "[".
     with RegenStore(tmp_path) as store:
-        store.commit([], {"next_request": 1})
-        store.commit([make_record(0, 1)], {"next_request": 2})
+        store.commit([], state(next_request=1))
+        store.commit([make_record(0, 1)], state(next_request=2))
     assert (tmp_path / "regen.json").read_bytes() == expected_bytes([make_record(0, 1)])
 
 
@@ -120,7 +130,7 @@ def test_resume_empty_list_file(tmp_path):
     (tmp_path / "regen.json").write_text("[]")
     with RegenStore(tmp_path) as store:
         assert store.records == []
-        store.commit([make_record(0, 0)], {"next_request": 1})
+        store.commit([make_record(0, 0)], state(next_request=1))
     assert (tmp_path / "regen.json").read_bytes() == expected_bytes([make_record(0, 0)])
 
 
@@ -137,10 +147,10 @@ def test_resume_stanford_file_with_ascii_escapes(tmp_path):
     original = path.read_bytes()
     assert b"\\u" in original
     with RegenStore(tmp_path) as store:
-        assert store.records == old
+        assert records_of(store) == old
         new = [make_record(0, 0), make_record(1, 0)]
-        store.commit(new, {"next_request": 1})
-        store.commit([make_record(2, 1)], {"next_request": 2})
+        store.commit(new, state(next_request=1))
+        store.commit([make_record(2, 1)], state(next_request=2))
     data = path.read_bytes()
     assert json.loads(data) == old + new + [make_record(2, 1)]
     # The Stanford part is kept as it was, escapes and all.
@@ -151,7 +161,7 @@ def test_resume_compact_file(tmp_path):
     old = [{"instruction": "Name the capital of Australia.", "input": "", "output": "Canberra"}]
     (tmp_path / "regen.json").write_text(json.dumps(old) + "\n")
     with RegenStore(tmp_path) as store:
-        store.commit([make_record(0, 0)], {"next_request": 1})
+        store.commit([make_record(0, 0)], state(next_request=1))
     assert json.loads((tmp_path / "regen.json").read_text()) == old + [make_record(0, 0)]
 
 
@@ -184,7 +194,7 @@ def test_invalid_regen_json_is_left_unchanged(tmp_path, name):
 @pytest.mark.parametrize("name", ["not_json", "truncated", "list_of_strings"])
 def test_invalid_regen_json_leaves_existing_state_dir_alone(tmp_path, name):
     with RegenStore(tmp_path) as store:
-        store.commit([make_record(0, 0)], {"next_request": 1})
+        store.commit([make_record(0, 0)], state(next_request=1))
     path = tmp_path / "regen.json"
     path.write_bytes(INVALID[name])  # someone edited it by hand
     before = snapshot(tmp_path / ".alpaca-gen")
@@ -281,28 +291,82 @@ def test_lock_released_when_holder_is_killed(tmp_path):
 
 # --- state ------------------------------------------------------------------------------------------
 def test_state_round_trip(tmp_path):
+    from alpaca_gen.state import RunStats
+
     with RegenStore(tmp_path) as store:
-        assert store.state == {"version": 1, "records": 0, "next_request": 0}
-        store.commit([make_record(0, 0), make_record(1, 0)], {"next_request": 1, "seed": 42, "dropped": {"too_short": 2}})
-        store.commit([make_record(2, 1)], {"next_request": 2, "seed": 42, "dropped": {"too_short": 3}})
+        assert store.state == RunState()
+        totals = RunStats()
+        totals.usage.api_calls = 3
+        totals.funnel["fields"].drop("too_short", 2)
+        store.commit([make_record(0, 0), make_record(1, 0)], state(next_request=1, seed=42, lang="ko", totals=totals))
+        totals.funnel["fields"].drop("too_short", 1)
+        store.commit([make_record(2, 1)], state(next_request=2, seed=42, lang="ko", max_tokens=900, totals=totals))
     with RegenStore(tmp_path) as store:
-        assert store.state == {"next_request": 2, "seed": 42, "dropped": {"too_short": 3}, "version": 1, "records": 3}
+        saved = store.state
+        assert (saved.records, saved.next_request, saved.seed, saved.lang, saved.max_tokens) == (3, 2, 42, "ko", 900)
+        assert saved.totals.usage.api_calls == 3 and saved.totals.funnel["fields"].dropped == {"too_short": 3}
         assert not store.recovered_state
+    assert json.loads((tmp_path / ".alpaca-gen" / "state.json").read_text())["version"] == 2
     assert not (tmp_path / ".alpaca-gen" / "state.pending.json").exists()
+
+
+def test_version_1_state_is_migrated(tmp_path):
+    """A state.json written by the version before the funnel: flat counters, one `dropped`."""
+    (tmp_path / "regen.json").write_bytes(expected_bytes([make_record(0, 0), make_record(1, 3)]))
+    (tmp_path / ".alpaca-gen").mkdir()
+    v1 = {"version": 1, "records": 2, "next_request": 4, "next_prompt": 0, "seed": 9, "lang": "ko", "max_tokens": 2048,
+          "totals": {"rounds": 4, "api_calls": 4, "retries": 1, "prompt_tokens": 100, "completion_tokens": 400,
+                     "candidates": 30, "kept": 2, "garbled_choices": 1, "unused_rounds": 0, "abandoned_calls": 0,
+                     "dropped": {"truncated": 3, "malformed": 2, "no_tasks_in_completion": 1, "too_short": 4,
+                                 "not_korean": 1, "near_duplicate": 20, "over_target": 3}}}
+    (tmp_path / ".alpaca-gen" / "state.json").write_text(json.dumps(v1))
+    with RegenStore(tmp_path) as store:
+        migrated = store.state
+        assert not store.recovered_state
+        assert (migrated.next_request, migrated.seed, migrated.lang, migrated.max_tokens) == (4, 9, "ko", 2048)
+        totals = migrated.totals
+        assert totals.usage.api_calls == 4 and totals.usage.retries == 1 and totals.usage.completion_tokens == 400
+        f = totals.funnel
+        assert (f["parse"].entered, f["parse"].passed, f["parse"].dropped) == (35, 30, {"truncated": 3, "malformed": 2})
+        assert (f["fields"].entered, f["fields"].passed) == (30, 25)
+        assert f["fields"].dropped == {"too_short": 4, "not_korean": 1}
+        assert (f["similarity"].entered, f["similarity"].passed) == (25, 5)
+        assert (f["target"].entered, f["target"].passed, f["target"].dropped) == (5, 2, {"over_target": 3})
+        assert f.problems() == []
+        # Version 1 never counted completions that yielded tasks: its per-completion drops stay as they were.
+        assert totals.legacy_completion_drops == {"no_tasks_in_completion": 1, "garbled": 1}
+
+
+def test_a_killed_run_gets_its_line_in_runs_jsonl(tmp_path):
+    from alpaca_gen.state import RunInfo, RunStats
+
+    stats = RunStats()
+    stats.usage.api_calls = 7
+    run = RunInfo("abc123", "generate", "2026-12-01T10:00:00+00:00", 0, {"model": "m"}, stats, "2026-12-01T10:05:00+00:00")
+    with RegenStore(tmp_path) as store:
+        store.commit([make_record(0, 0)], state(next_request=1, totals=stats, run=run))
+    # The process died here, before writing its runs.jsonl line and clearing the run.
+    with RegenStore(tmp_path) as store:
+        assert store.state.run is None and store.recovered_run is not None
+        lines = store.runs.read()
+    assert [(l["run_id"], l["stats"]["api_calls"], l["records_after"]) for l in lines] == [("abc123", 7, 1)]
+    assert "killed" in lines[0]["stopped_because"] and lines[0]["ended"] == "2026-12-01T10:05:00+00:00"
+    with RegenStore(tmp_path) as store:  # recovered once, not again
+        assert store.recovered_run is None and len(store.runs.read()) == 1
 
 
 def test_pending_state_with_matching_count_is_adopted(tmp_path):
     state_dir = tmp_path / ".alpaca-gen"
     with RegenStore(tmp_path) as store:
-        store.commit([make_record(0, 0)], {"next_request": 1, "seed": 7})
+        store.commit([make_record(0, 0)], state(next_request=1, seed=7))
         after_first = (state_dir / "state.json").read_bytes()
-        store.commit([make_record(1, 1), make_record(2, 1)], {"next_request": 2, "seed": 7})
+        store.commit([make_record(1, 1), make_record(2, 1)], state(next_request=2, seed=7))
     # A crash after the switch, before the state was promoted: pending holds the new state,
     # state.json still the old one.
     (state_dir / "state.json").rename(state_dir / "state.pending.json")
     (state_dir / "state.json").write_bytes(after_first)
     with RegenStore(tmp_path) as store:
-        assert store.state["next_request"] == 2 and store.state["records"] == 3 and store.state["seed"] == 7
+        assert store.state.next_request == 2 and store.state.records == 3 and store.state.seed == 7
         assert not store.recovered_state
     assert json.loads((state_dir / "state.json").read_text())["records"] == 3
     assert not (state_dir / "state.pending.json").exists()
@@ -311,30 +375,30 @@ def test_pending_state_with_matching_count_is_adopted(tmp_path):
 def test_pending_state_of_an_uncommitted_batch_is_ignored(tmp_path):
     state_dir = tmp_path / ".alpaca-gen"
     with RegenStore(tmp_path) as store:
-        store.commit([make_record(0, 0)], {"next_request": 1, "seed": 7})
+        store.commit([make_record(0, 0)], state(next_request=1, seed=7))
     # A crash before the switch: pending counts a batch regen.json does not have.
     (state_dir / "state.pending.json").write_text(json.dumps({"version": 1, "records": 4, "next_request": 9}))
     with RegenStore(tmp_path) as store:
-        assert store.state["next_request"] == 1 and store.state["records"] == 1
+        assert store.state.next_request == 1 and store.state.records == 1
     assert not (state_dir / "state.pending.json").exists()
 
 
 def test_stale_state_is_derived_from_provenance(tmp_path):
     with RegenStore(tmp_path) as store:
-        store.commit([make_record(0, 0), make_record(1, 4)], {"next_request": 5})
+        store.commit([make_record(0, 0), make_record(1, 4)], state(next_request=5))
     # regen.json edited by hand: one more record, so state.json no longer matches.
     records = json.loads((tmp_path / "regen.json").read_text()) + [make_record(2, 8)]
     (tmp_path / "regen.json").write_bytes(expected_bytes(records))
     with RegenStore(tmp_path) as store:
         assert store.recovered_state
-        assert store.state == {"version": 1, "records": 3, "next_request": 9}
+        assert store.state == RunState(records=3, next_request=9)
 
 
 def test_stanford_file_without_provenance_starts_at_request_0(tmp_path):
     (tmp_path / "regen.json").write_text(json.dumps([{"instruction": "Give three tips.", "input": "", "output": "x"}], indent=4))
     with RegenStore(tmp_path) as store:
         assert store.recovered_state
-        assert store.state == {"version": 1, "records": 1, "next_request": 0}
+        assert store.state == RunState(records=1, next_request=0)
 
 
 # --- crash safety -----------------------------------------------------------------------------------
@@ -371,7 +435,7 @@ for k, size in enumerate(BATCH_SIZES):
 if len(records) not in starts:
     print("partial batch", len(records), flush=True); sys.exit(3)
 k = starts[len(records)]
-if store.state.get("next_request") != k or store.state.get("records") != len(records):
+if store.state.next_request != k or store.state.records != len(records):
     print("bad state", store.state, len(records), flush=True); sys.exit(3)
 print("ready", len(records), flush=True)
 n = len(records)
@@ -382,7 +446,7 @@ while time.monotonic() < deadline:
     for i in range(n, n + size):
         rec = record(i, k)
         batch.append(rec)
-    store.commit(batch, {{"next_request": k + 1, "seed": 1}})
+    store.commit(batch, RunState(next_request=k + 1, seed=1))
     n += size
     k += 1
     print("committed", n, flush=True)
@@ -438,10 +502,10 @@ def test_sigkill_at_random_moments_never_breaks_regen_json(tmp_path):
 
     # Reopen and continue after the last kill.
     with RegenStore(tmp_path) as store:
-        assert store.records == previous
+        assert records_of(store) == previous
         next_request = _boundaries(len(previous))[len(previous)]
-        assert store.state["next_request"] == next_request
+        assert store.state.next_request == next_request
         size = BATCH_SIZES[next_request]
         batch = [_expected_record(i, next_request) for i in range(len(previous), len(previous) + size)]
-        store.commit(batch, {"next_request": next_request + 1})
+        store.commit(batch, state(next_request=next_request + 1))
     assert path.read_bytes() == expected_bytes(previous + batch)

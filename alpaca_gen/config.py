@@ -1,0 +1,108 @@
+"""The options of the commands that call a model, each declared once.
+
+:class:`RequestOptions` is the request layer (endpoint, sampling, concurrency,
+pacing, retries, cost); commands that call a model extend it.
+:class:`GenerateConfig` adds what ``generate`` needs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import UsageError
+from .options import Options, flag
+from .tokenizers import TOKENIZER_NAMES
+
+LANGS = ("en", "ko")
+APIS = ("completions", "chat")
+DEFAULT_MODEL = {"completions": "gpt-3.5-turbo-instruct", "chat": "gpt-4o-mini"}
+
+
+@dataclass
+class RequestOptions(Options):
+    model_name: str | None = flag(None, "Model to ask. Default: gpt-3.5-turbo-instruct (completions) or gpt-4o-mini (chat).")
+    api: str = flag("completions", "completions (/v1/completions) or chat (/v1/chat/completions).", choices=APIS)
+    base_url: str | None = flag(None, "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM). Default: $OPENAI_BASE_URL, else OpenAI.")
+    api_key: str | None = flag(None, "API key. Default: $OPENAI_API_KEY. Never printed or stored. Local servers need none.")
+    max_tokens: int = flag(3072, "Completion token limit per prompt; lowered automatically after a context-length error.", low=16)
+    temperature: float = flag(1.0, "Sampling temperature.", low=0, high=2)
+    top_p: float = flag(1.0, "Nucleus sampling.", low=0, high=1)
+    concurrency: int = flag(4, "Requests in flight at once.", low=1)
+    max_requests: int | None = flag(None, "Stop after this many API calls in this run (resumable).", low=1)
+    max_retries: int = flag(5, "Retries for server errors, timeouts and dropped connections before giving up.", low=0)
+    backoff_base: float = flag(1.0, "First retry delay in seconds; doubles on each retry, with jitter.", low=0, high=600)
+    request_timeout: float = flag(300.0, "Seconds to wait for one response.", low=0.001, high=86400)
+    rpm: float | None = flag(None, "Send at most this many requests per minute.", low=1e-9)
+    tpm: float | None = flag(None, "Send at most this many tokens (prompt + completion, estimated ahead, settled from usage) per minute.", low=1e-9)
+    price_in: float = flag(0.0, "Price in dollars per million prompt tokens, for the cost in the summary.", low=0, high=1e6)
+    price_out: float = flag(0.0, "Price in dollars per million completion tokens.", low=0, high=1e6)
+    max_cost: float | None = flag(None, "Stop (resumable) before this run's cost in dollars could pass this budget. Needs the prices.", low=1e-9)
+    progress: bool | None = flag(None, "Show the progress bar (default: only on a terminal).")
+
+    def check(self) -> None:
+        if self.max_cost is not None and not (self.price_in or self.price_out):
+            raise UsageError("--max_cost needs --price_in and/or --price_out (dollars per million tokens)")
+        if self.model_name is not None and not self.model_name:
+            raise UsageError("--model_name must be a non-empty string")
+
+    @property
+    def model(self) -> str:
+        return self.model_name or DEFAULT_MODEL[self.api]
+
+
+@dataclass
+class GenerateConfig(RequestOptions):
+    output_dir: str = flag("./", "Directory for regen.json (created if missing). An existing regen.json is resumed.")
+    seed_tasks_path: str | None = flag(None, "Seed tasks (JSONL, self-instruct schema). Default: the English and Korean seed tasks shipped with alpaca-gen.")
+    num_instructions_to_generate: int = flag(100, "Stop when regen.json holds exactly this many records (existing ones count).", low=1)
+    num_prompt_instructions: int = flag(3, "Seed tasks shown as examples in each prompt.", low=1)
+    request_batch_size: int = flag(5, "Prompts per round: one list-prompt request (completions) or that many requests (chat).", low=1)
+    num_cpus: int = flag(16, "Accepted for compatibility with Stanford's script; de-duplication needs no process pool.", low=1)
+    lang: str = flag("en", "en or ko: the prompt, the seeds sampled, the filters and the ROUGE-L tokenizer.", choices=LANGS)
+    similarity_threshold: float = flag(0.7, "Drop a task whose ROUGE-L F1 with any seed or kept instruction is above this.", low=0, high=1)
+    seed: int | None = flag(None, "Sampling seed: request k's prompt depends only on (seed, k). Default: random, remembered for resume.", low=0)
+    dry_run: bool = flag(False, "Print the prompts of the next round and exit; sends nothing and needs no key.")
+    prompt_path: str | None = flag(None, "Use this prompt header instead of the shipped prompts/<lang>.txt.")
+    cross_lang_seeds: bool = flag(False, "Allow seeds of another language when the file has none of --lang.")
+    tokenizer: str | None = flag(None, "ROUGE-L tokenizer. Default: rouge (en), hangul-char (ko).", choices=TOKENIZER_NAMES)
+    similarity_stats: bool = flag(True, "Store most_similar_instructions and avg_similarity_score in each record (Stanford's fields).")
+
+
+@dataclass
+class CheckOptions(Options):
+    input: str = flag("", "The data set: regen.json, alpaca_data.json, any JSON list or JSONL of Alpaca records, or a seed file.")
+    output: str | None = flag(None, "Write the kept records here (fixes applied), as JSON for .json or JSONL for .jsonl (else the input's format).")
+    flagged: str | None = flag(None, "Write every flagged record here (JSONL), with its reasons, the field and an excerpt.")
+    lang: str = flag("auto", "Whose rules: en, ko, or auto (each record by its lang or provenance, else its script).",
+                     choices=("auto", "en", "ko"))
+    strict: bool = flag(False, "Exit 1 when any record is flagged (dropped or fixed), for CI.")
+    json: bool = flag(False, "Print the report as JSON instead of a table.")
+
+    def check(self) -> None:
+        if not self.input:
+            raise UsageError("check needs the data file: alpaca-gen check DATA")
+
+
+@dataclass
+class DedupOptions(Options):
+    input: str = flag("", "JSONL file or JSON list of records with an instruction field (Alpaca format works).")
+    output: str = flag("", "Where to write the kept records: JSONL for .jsonl, a JSON list for .json.")
+    seed_tasks_path: str | None = flag(None, "Seed tasks whose instructions start the pool (records near them are dropped too).")
+    lang: str = flag("en", "en or ko: picks the default tokenizer (and the seeds' language).", choices=LANGS)
+    similarity_threshold: float = flag(0.7, "Drop a record whose ROUGE-L F1 with any earlier kept record is above this.", low=0, high=1)
+    tokenizer: str | None = flag(None, "ROUGE-L tokenizer (see generate --help). Default: rouge (en), hangul-char (ko).", choices=TOKENIZER_NAMES)
+    field: str = flag("instruction", "The field holding the text to compare.")
+
+    def check(self) -> None:
+        if not self.input:
+            raise UsageError("dedup needs the data file: alpaca-gen dedup INPUT --output OUT")
+        if not self.output:
+            raise UsageError("dedup needs --output PATH (.jsonl or .json)")
+
+
+@dataclass
+class SeedCheckOptions(Options):
+    path: str | None = flag(None, "The seed file (JSONL). Default: the seed_tasks.jsonl shipped with alpaca-gen.")
+    lang: str | None = flag(None, "Check only this language (en or ko). Default: every language in the file.", choices=LANGS)
+    threshold: float = flag(0.7, "ROUGE-L F1 above which two seed instructions count as near duplicates.", low=0, high=1)
+    max_pairs: int = flag(20, "How many near-duplicate pairs to list per language.", low=0)
+    strict: bool = flag(False, "Fail on near-duplicate pairs too (they are warnings otherwise; schema and language problems always fail).")

@@ -1,0 +1,191 @@
+"""Options, declared once.
+
+A command's flags are the fields of its config dataclass: name, type, default and
+help text are written there and nowhere else. From those fields come the CLI
+command's signature and ``--help`` (:func:`command`), the checks of every value
+(:meth:`Options.validate`), and the conversion of what fire parsed into the
+field's type (:meth:`Options.from_flags`). Groups that several commands share
+(the endpoint and the request layer) are base classes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import UsageError
+
+
+@dataclass(frozen=True)
+class Flag:
+    help: str
+    choices: tuple | None = None
+    low: float | None = None
+    high: float | None = None
+    #: The placeholder shown in --help when the default is computed ("gpt-4o-mini for chat").
+    default_text: str = ""
+
+
+def flag(default, help: str, *, choices: tuple | None = None, low: float | None = None, high: float | None = None,
+         default_text: str = ""):
+    return dataclasses.field(default=default, metadata={"flag": Flag(help, choices, low, high, default_text)})
+
+
+def _kind(annotation) -> tuple[type, bool]:
+    """(base type, may be None) of a field annotation such as ``int | None``."""
+    if isinstance(annotation, str):
+        annotation = eval(annotation, {}, {})  # our own annotations: builtins and "X | None" only
+    args = typing.get_args(annotation)
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        base = [a for a in args if a is not type(None)]
+        return base[0], True
+    return annotation, False
+
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def _convert(name: str, value: Any, base: type, optional: bool) -> Any:
+    """What fire parsed (a Python literal, or the text when it is not one) as the field's type."""
+    if value is None or (optional and value == ""):
+        if optional:
+            return None
+        raise UsageError(f"--{name} needs a value")
+    if base is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE | _FALSE:
+            return text in _TRUE
+        raise UsageError(f"--{name} is true or false (got {value!r})")
+    if base is str:
+        if isinstance(value, bool):  # "--model_name" with nothing after it
+            raise UsageError(f"--{name} needs a value")
+        return str(value)
+    if base is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UsageError(f"--{name} must be a whole number, got {value!r}")
+        return value
+    if base is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"--{name} must be a number, got {value!r}")
+        return float(value)
+    return value
+
+
+class Options:
+    """Mixin for option dataclasses: conversion from flags, validation, the spec."""
+
+    @classmethod
+    def flag_fields(cls) -> list[dataclasses.Field]:
+        return [f for f in dataclasses.fields(cls) if "flag" in f.metadata]
+
+    @classmethod
+    def flag_names(cls) -> list[str]:
+        return [f.name for f in cls.flag_fields()]
+
+    @classmethod
+    def from_flags(cls, **flags):
+        """A config from CLI values (fire's literals) or library keyword arguments."""
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(flags) - set(known))
+        if unknown:
+            raise UsageError(f"unknown option{'s' if len(unknown) > 1 else ''}: {', '.join('--' + u for u in unknown)}")
+        values = {}
+        for name, value in flags.items():
+            base, optional = _kind(known[name].type)
+            values[name] = _convert(name, value, base, optional)
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def with_flags(self, **flags):
+        """This config with some options replaced (checked like any other)."""
+        merged = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        unknown = sorted(set(flags) - set(merged))
+        if unknown:
+            raise UsageError(f"unknown option{'s' if len(unknown) > 1 else ''}: {', '.join('--' + u for u in unknown)}")
+        merged.update(flags)
+        return type(self).from_flags(**merged)
+
+    def validate(self) -> None:
+        for f in self.flag_fields():
+            spec: Flag = f.metadata["flag"]
+            value = getattr(self, f.name)
+            base, optional = _kind(f.type)
+            if value is None:
+                if not optional:
+                    raise UsageError(f"--{f.name} needs a value")
+                continue
+            if base in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float)) or
+                                         (base is int and not isinstance(value, int))):
+                what = "a whole number" if base is int else "a number"
+                raise UsageError(f"--{f.name} must be {what}, got {value!r}")
+            if base is str and not isinstance(value, str):
+                raise UsageError(f"--{f.name} must be text, got {value!r}")
+            if spec.choices is not None and value not in spec.choices:
+                raise UsageError(f"--{f.name} must be one of: {', '.join(map(str, spec.choices))} (got {value!r})")
+            if spec.low is not None and value < spec.low or spec.high is not None and value > spec.high:
+                raise UsageError(f"--{f.name} must be {_range_text(base, spec)}, got {value!r}")
+        self.check()
+
+    def check(self) -> None:
+        """Rules between options (override)."""
+
+
+def _range_text(base: type, spec: Flag) -> str:
+    whole = base is int
+    if spec.high is None:
+        return f"a whole number ≥ {spec.low:g}" if whole else f"a number ≥ {spec.low:g}"
+    return f"{'a whole number' if whole else 'a number'} from {spec.low:g} to {spec.high:g}"
+
+
+def _help_line(f: dataclasses.Field) -> str:
+    spec: Flag = f.metadata["flag"]
+    text = spec.help
+    if spec.choices and "one of" not in text:
+        text += f" One of: {', '.join(map(str, spec.choices))}."
+    return text
+
+
+def command(config_cls: type, run: Callable[..., Any], summary: str, *, positional: tuple[str, ...] = (),
+            extra: dict[str, tuple[Any, str]] | None = None) -> Callable[..., Any]:
+    """A function fire can call, whose signature and ``Args:`` help come from the
+    config's flag fields (plus ``positional`` fields first, and ``extra`` CLI-only
+    parameters given as name -> (default, help)). ``run`` receives the keyword values."""
+    flag_fields = config_cls.flag_fields()
+    by_name = {f.name: f for f in flag_fields}
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    lines = [summary, "", "Args:"]
+    # The command's own options first, then the shared groups it extends.
+    own = [name for name in vars(config_cls).get("__annotations__", {}) if name in by_name]
+    order = list(dict.fromkeys([*positional, *own, *(f.name for f in flag_fields)]))
+    for name in order:
+        f = by_name[name]
+        base, optional = _kind(f.type)
+        default = inspect.Parameter.empty if name in positional else f.default
+        params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=base))
+        lines.append(f"  {name}: {_help_line(f)}")
+    for name, (default, help_text) in (extra or {}).items():
+        params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default))
+        lines.append(f"  {name}: {help_text}")
+
+    def handler(self, *args, **kwargs):
+        names = [p.name for p in params[1:]]
+        values = dict(zip(names, args))
+        values.update(kwargs)
+        return run(**values)
+
+    handler.__signature__ = inspect.Signature(params)
+    handler.__doc__ = "\n".join(lines)
+    handler.__name__ = getattr(run, "__name__", "command")
+    return handler
+
+
+def cli_names(handler: Callable) -> set[str]:
+    """The flags a command built by :func:`command` accepts."""
+    return {name for name in inspect.signature(handler).parameters if name != "self"}

@@ -1,0 +1,80 @@
+"""A run's summary: summary.json, the lines printed at the end, and its runs.jsonl line."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .state import RunStats
+
+
+@dataclass
+class RunOutcome:
+    """What a finished (or stopped) run reports."""
+
+    output: str
+    records_in_file: int
+    target: int
+    stopped_because: str
+    lang: str
+    model: str
+    api: str
+    seed: int
+    run_id: str
+    elapsed: float
+    this_run: RunStats
+    all_runs: RunStats
+    price_in: float = 0.0
+    price_out: float = 0.0
+
+    def as_dict(self) -> dict:
+        run = self.this_run.as_dict()
+        usage = self.this_run.usage
+        run["elapsed_seconds"] = round(self.elapsed, 3)
+        run["requests_per_second"] = round(usage.api_calls / self.elapsed, 3) if self.elapsed > 0 else 0.0
+        run["kept_per_request"] = round(self.this_run.kept / usage.api_calls, 3) if usage.api_calls else 0.0
+        candidates = self.this_run.funnel.candidates
+        run["kept_share_of_candidates"] = round(self.this_run.kept / candidates, 3) if candidates else 0.0
+        totals = self.all_runs.as_dict()
+        if self.price_in or self.price_out:
+            cost = usage.cost(self.price_in, self.price_out)
+            run["cost_usd"] = round(cost, 6)
+            run["cost_per_kept_usd"] = round(cost / self.this_run.kept, 6) if self.this_run.kept else None
+            totals["cost_usd"] = round(self.all_runs.usage.cost(self.price_in, self.price_out), 6)
+        return {
+            "output": self.output, "records_in_file": self.records_in_file, "target": self.target,
+            "stopped_because": self.stopped_because, "lang": self.lang, "model": self.model, "api": self.api,
+            "seed": self.seed, "run_id": self.run_id, "this_run": run, "all_runs": totals,
+        }
+
+    def lines(self) -> list[str]:
+        summary = self.as_dict()
+        run = summary["this_run"]
+        usage = self.this_run.usage
+        lines = [
+            f"alpaca-gen: {self.stopped_because}; {self.records_in_file}/{self.target} records in {self.output}",
+            f"  this run: {usage.api_calls} requests ({usage.retries} retries) in {self.elapsed:.1f}s, "
+            f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens",
+        ]
+        lines += [f"  {line}" for line in self.this_run.funnel.lines()]
+        if "cost_usd" in run:
+            per = run["cost_per_kept_usd"]
+            lines.append(
+                f"  cost ${run['cost_usd']:.4f}" + (f", ${per:.5f} per kept instruction" if per is not None else "")
+                + f"; all runs ${summary['all_runs']['cost_usd']:.4f}"
+            )
+        lines.append(f"  {run['requests_per_second']:.2f} requests/s, {run['kept_per_request']:.1f} kept per request")
+        if usage.unused_rounds or usage.abandoned_calls:
+            lines.append(
+                f"  not committed: {usage.unused_rounds} answered rounds no longer needed (their tokens are counted), "
+                f"{usage.abandoned_calls} requests abandoned in flight"
+            )
+        return lines
+
+
+def write_summary(directory: Path, summary: dict) -> None:
+    path = Path(directory) / "summary.json"
+    tmp = path.with_name("summary.json.tmp")
+    tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
