@@ -215,7 +215,7 @@ class RequestClient:
     """Sends rounds of prompts; one client per run. An :class:`~alpaca_gen.answers.AnswerSource`."""
 
     def __init__(self, endpoint: Endpoint, options: RequestOptions, *, max_tokens: int | None = None,
-                 warn: Callable[[str], None] | None = None, http_client=None):
+                 warn: Callable[[str], None] | None = None, http_client=None, limiter: RateLimiter | None = None):
         if endpoint.api not in ("completions", "chat"):
             raise UsageError(f"--api must be 'completions' or 'chat', got {endpoint.api!r}")
         self.endpoint = endpoint
@@ -237,7 +237,7 @@ class RequestClient:
         self.max_tokens = max_tokens or options.max_tokens
         # completions: send a round's prompts as one list-prompt request, until the server turns out not to take them
         self.list_prompts = True
-        self.limiter = RateLimiter(options.rpm, options.tpm)
+        self.limiter = limiter or RateLimiter(options.rpm, options.tpm)
         # Running estimate of completion tokens per prompt, for --tpm reservations.
         self._completion_estimate = self.max_tokens / 2
 

@@ -27,8 +27,9 @@ _INPUT_NUMBERED = re.compile(rf"(?im)^[ \t>*-]*{_NUM}(?:Input|입력){_COLON}")
 _OUTPUT_NUMBERED = re.compile(rf"(?im)^[ \t>*-]*{_NUM}(?:Output|출력|응답){_COLON}")
 _INPUT_BARE = re.compile(rf"(?im)^[ \t>*-]*(?:\*\*)?(?:Input|입력){_COLON}")
 _OUTPUT_BARE = re.compile(rf"(?im)^[ \t>*-]*(?:\*\*)?(?:Output|출력|응답){_COLON}")
-# A separator line ("###", "##", "---") left at the end of a task.
-_TRAILING_SEPARATOR = re.compile(r"(?:(?:^|\n)[ \t]*(?:#{2,}|-{3,})[ \t]*)+\s*$")
+# A separator line ("###", "##", "---") left at the end of a task, or the "**" a bold label
+# ("**5. Input:**") leaves on the line before it.
+_TRAILING_SEPARATOR = re.compile(r"(?:(?:^|\n)[ \t]*(?:#{2,}|-{3,}|\*{2,})[ \t]*)+\s*$")
 _SEPARATOR_LINE = re.compile(r"\n[ \t]*#{2,}[ \t]*(?:\n|$)")
 _NOINPUT = re.compile(r"^<\s*no[\s_]?input\s*>$", re.I)
 
@@ -45,7 +46,7 @@ class ParseResult:
 
 def _clean_block(text: str) -> str:
     text = text.strip()
-    if text.endswith(("#", "-")):  # only then can a separator line end it (the regex is the slow part)
+    if text.endswith(("#", "-", "*")):  # only then can a separator line end it (the regex is the slow part)
         text = _TRAILING_SEPARATOR.sub("", text).strip()
     return text
 

@@ -205,6 +205,14 @@ class Generator:
             self._bar.close()
             self._bar = None
         totals = earlier.merged(self.stats)
+        if self.stats.usage.rounds or self.stats.usage.unused_rounds or self.stats.usage.abandoned_calls:
+            # Tokens of rounds answered but not committed were paid for too: keep them in the
+            # totals. The run stays in the state until its runs.jsonl line is written: a kill
+            # in between leaves the next run to write that line from the state.
+            final = store.state
+            final.totals, final.run = totals, run
+            run.updated = _now()
+            store.commit([], final)
         outcome = RunOutcome(
             output=str(store.path), records_in_file=len(store.records), target=target, stopped_because=stopped_because,
             lang=cfg.lang, model=self.model, api=cfg.api, seed=seed, run_id=run.run_id,
@@ -216,12 +224,6 @@ class Generator:
         line = run_line(run, ended=_now(), records_after=len(store.records), stopped_because=stopped_because)
         line["elapsed_seconds"] = summary["this_run"]["elapsed_seconds"]
         store.runs.append(line)
-        if self.stats.usage.rounds or self.stats.usage.unused_rounds or self.stats.usage.abandoned_calls or store.state.run:
-            # Tokens of rounds answered but not committed were paid for too: keep them in the totals.
-            # The run's line is written first: a kill between the two leaves no run without a line.
-            final = store.state
-            final.totals, final.run = totals, None
-            store.commit([], final)
         print("\n".join(outcome.lines()), file=self.out, flush=True)
         if interrupted is not None:
             raise Interrupted(interrupted)

@@ -174,11 +174,18 @@ def _fix_output_leak(record: Record, ctx: QualityContext):
 # -- drops ---------------------------------------------------------------------------------------
 
 
+# The parser joins an instruction into one line, so labels inside it are found anywhere in it.
+_INLINE_LABEL = re.compile(
+    rf"(?i)(?:^|[\s*#>])(?:\*\*)?\d{{1,3}}[ \t]*[.)][ \t]*(?:\*\*)?[ \t]*{_LABEL_WORDS}[ \t]*(?:\*\*)?[ \t]*[:：]|(?:^|\s)#{{3,}}(?:\s|$)"
+)
+
+
 def _input_leak(record: Record, ctx: QualityContext):
     at = structure_leak(record.input)
     if at is not None:
         return Finding("input_structure_leak", "input", "drop", _excerpt(record.input, at))
-    at = structure_leak(record.instruction)
+    match = _INLINE_LABEL.search(record.instruction) if (":" in record.instruction or "#" in record.instruction) else None
+    at = match.start() if match else structure_leak(record.instruction)
     if at is not None:
         return Finding("instruction_structure_leak", "instruction", "drop", _excerpt(record.instruction, at))
     return None
@@ -197,7 +204,7 @@ _PLACEHOLDER_WORDS = {
     "insert answer here", "insert output here", "your response here", "output here", "출력 없음", "출력없음",
     "답변 없음", "생략", "미정", "여기에 답변", "답변을 입력하세요", "여기에 답을 쓰세요",
 }
-_PLACEHOLDER_STRIP = re.compile(r"^[\s<\[({\"'「『*_.:]+|[\s>\])}\"'」』*_.:]+$")
+_PLACEHOLDER_STRIP = re.compile(r"^[\s<\[({\"'`「『*_.:]+|[\s>\])}\"'`」』*_.:]+$")
 # A bracketed word or phrase with nothing else ("[Your essay]", "<답변>"): letters and spaces only,
 # so a list answer such as [3, 1, 2] or ['a', 'b'] is not one.
 _BRACKET_ONLY = re.compile(r"^\s*(?:\[[^\W\d_][^\W\d]*(?:[ -][^\W\d]+)*\]|<[^\W\d_][^\W\d]*(?:[ -][^\W\d]+)*>|\.{3,}|…+)\s*$")
@@ -211,6 +218,14 @@ def _empty_or_placeholder(record: Record, ctx: QualityContext):
         words = _PLACEHOLDER_STRIP.sub("", output).lower()
         if words in _PLACEHOLDER_WORDS or _BRACKET_ONLY.match(output):
             return Finding("placeholder_output", "output", "drop", _excerpt(output))
+    return None
+
+
+def _placeholder_input(record: Record, ctx: QualityContext):
+    # "<input>", "[text]", "[여기에 글 입력]": the prompt asks for a real input and says never to use one.
+    text = record.input.strip()
+    if text and len(text) <= 60 and (_BRACKET_ONLY.match(text) and not text.startswith("...") and not text.startswith("…")):
+        return Finding("placeholder_input", "input", "drop", _excerpt(text))
     return None
 
 
@@ -237,13 +252,13 @@ def _looping_text(text: str) -> str | None:
     """A sentence or line said three times or more, or (in a long run without any
     sentence end) six words repeated three times. Code blocks and short pieces are
     not counted: code and tables repeat by nature."""
-    if len(text) < 36:
+    if len(text) < 24:
         return None
     pieces = [piece.strip(_PIECE_EDGES) for piece in _PIECE_END.split(_strip_code(text).lower())]
     for piece, count in Counter(pieces).most_common(3):
         if count < 3:
             break
-        if len(piece) >= 12 and piece.count(" ") >= 2:
+        if len(piece) >= 8 and piece.count(" ") >= 2:
             return piece
     longest = max(pieces, key=len)
     if len(longest) >= 150:
@@ -362,7 +377,17 @@ class PromptWindows:
         return None
 
 
+# Our chat prompt describes the format with a literal N: "N. Instruction:", "N. Input:", "N. Output:".
+_FORMAT_DESCRIPTION = re.compile(r"\bN\.\s*(?:Instruction|Input|Output)\s*:")
+
+
 def _prompt_leak(record: Record, ctx: QualityContext):
+    for name in ("output", "input", "instruction"):
+        text = getattr(record, name)
+        if "N." in text:
+            match = _FORMAT_DESCRIPTION.search(text)
+            if match:
+                return Finding("prompt_leak", name, "drop", match.group())
     if ctx.prompt_windows is None:
         return None
     for name in ("output", "input", "instruction"):
@@ -443,10 +468,45 @@ def _control_characters(record: Record, ctx: QualityContext):
     return None
 
 
+def _ks_x_1001_complement() -> re.Pattern:
+    """The Hangul syllables outside KS X 1001's 2,350, as one character class.
+
+    Modern Korean is written with those 2,350 (they are what EUC-KR encodes in two
+    bytes); a small model assembling syllables jamo by jamo writes the other 8,822.
+    힣, the last syllable, is left out: it is written in ranges such as [가-힣]."""
+    rare = [c for c in range(0xAC00, 0xD7A4) if len(chr(c).encode("euc_kr")) != 2 and chr(c) != "힣"]
+    ranges, start, prev = [], rare[0], rare[0]
+    for code in rare[1:]:
+        if code != prev + 1:
+            ranges.append((start, prev))
+            start = code
+        prev = code
+    ranges.append((start, prev))
+    return re.compile("[" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]")
+
+
+_RARE_HANGUL = _ks_x_1001_complement()
+
+
+def _garbled_hangul(record: Record, ctx: QualityContext):
+    for name in ("instruction", "input", "output"):
+        text = getattr(record, name)
+        if text.isascii():
+            continue
+        match = _RARE_HANGUL.search(text)
+        if match:
+            return Finding("garbled_hangul", name, "drop", _excerpt(text, max(0, match.start() - 10), 30))
+    return None
+
+
+# A Korean task may rightly be answered in another language or in code: a translation or
+# a text written in a named language ("영어로 써 주세요"), or code. Naming a language is
+# not enough ("독일어 문법 팁을 알려 주세요" wants a Korean answer).
 _ASKS_FOR_OTHER_TEXT_KO = re.compile(
-    r"(?i)영어|영문|영작|English|일본어|중국어|한자|스페인어|프랑스어|독일어|외국어|번역|로마자|알파벳|영단어|스펠링"
-    r"|코드|코딩|프로그램|함수|쿼리|SQL|정규\s*(?:표현)?식|스크립트|HTML|CSS|JSON|XML|YAML|CSV|마크다운|LaTeX|수식"
-    r"|명령어|Python|파이썬|자바|Java|C\+\+|약어|이니셜"
+    r"(?i)번역|영작|영문|로마자|알파벳|스펠링|영단어|약어|이니셜"
+    r"|(?:영어|일본어|중국어|한자|스페인어|프랑스어|독일어|외국어|러시아어|베트남어|태국어)\s*(?:로|으로|로만|단어|표현|문장)"
+    r"|코드|코딩|함수|쿼리|SQL|정규\s*(?:표현)?식|스크립트|HTML|CSS|JSON|XML|YAML|CSV|마크다운|LaTeX|수식"
+    r"|명령어|Python|파이썬|자바|Java|C\+\+"
 )
 _ASKS_FOR_OTHER_TEXT_EN = re.compile(
     r"(?i)translat|korean|chinese|japanese|hangul|hanja|kanji|mandarin|cantonese|russian|arabic|hindi|thai|greek|script|"
@@ -487,7 +547,8 @@ def _output_language(record: Record, ctx: QualityContext):
             return None
         if _ASKS_FOR_OTHER_TEXT_KO.search(record.instruction):
             return None  # translation, code, or a text in another language was asked for
-        if record.input and (korean_word_share(record.input) or 0.0) < KO_MIN_OUTPUT_WORD_SHARE:
+        input_share = korean_word_share(record.input) if record.input else None
+        if input_share is not None and input_share < KO_MIN_OUTPUT_WORD_SHARE:
             return None  # working on a foreign-language input (proofreading, extracting) answers in its language
         return Finding("output_not_korean", "output", "drop", _excerpt(output))
     if ctx.lang == "en" and not output.isascii():
@@ -499,11 +560,15 @@ def _output_language(record: Record, ctx: QualityContext):
 
 
 def _unfinished(record: Record, ctx: QualityContext):
-    # Self-Instruct's rule: a field ending in ":" announces something that never came.
-    for name in ("output", "input"):
-        text = getattr(record, name).rstrip()
-        if text.endswith((":", "：")) and not text.endswith("::"):
-            return Finding(f"unfinished_{name}", name, "drop", _excerpt(text, max(0, len(text) - 50)))
+    # Self-Instruct's rule: a field ending in ":" announces something that never came. An
+    # input of several lines may rightly end with one ("MLA:", a form to fill in), and an
+    # analogy ("Instability : Turmoil :: Change :") ends with one by design.
+    output = record.output.rstrip()
+    if output.endswith((":", "：")):
+        return Finding("unfinished_output", "output", "drop", _excerpt(output, max(0, len(output) - 50)))
+    task_input = record.input.rstrip()
+    if task_input.endswith((":", "：")) and "\n" not in task_input and "::" not in task_input:
+        return Finding("unfinished_input", "input", "drop", _excerpt(task_input, max(0, len(task_input) - 50)))
     return None
 
 
@@ -519,7 +584,11 @@ RULES: tuple[QualityRule, ...] = (
                 "ends and the next begins is unknown, so no cut is safe", _input_leak),
     QualityRule("noinput_with_text", "drop", BOTH,
                 "`<noinput>` beside other text: the model was unsure what the input is", _noinput_with_text),
-    QualityRule("empty_output", "drop", BOTH, "nothing to learn from", _empty_or_placeholder),
+    QualityRule("empty_output", "drop", BOTH, "nothing to learn from (or `placeholder_output`: `<nooutput>`, `N/A`, "
+                "`[Your answer here]`, `<답변>`, `생략`)", _empty_or_placeholder),
+    QualityRule("placeholder_input", "drop", BOTH,
+                "an input that is only a bracketed placeholder (`<input>`, `[text]`, `[본문]`): the task has no real input",
+                _placeholder_input),
     QualityRule("output_repeats_prompt", "drop", BOTH,
                 "the output is the instruction or the input again (whitespace aside; case and punctuation count, "
                 "so fixing them is still a task)", _repeats_prompt),
@@ -537,18 +606,22 @@ RULES: tuple[QualityRule, ...] = (
     QualityRule("control_characters", "drop", BOTH,
                 "C0/C1 control characters (or `broken_unicode`: U+FFFD, lone surrogates, UTF-8 read as Latin-1)",
                 _control_characters),
+    QualityRule("garbled_hangul", "drop", BOTH,
+                "a Hangul syllable outside the 2,350 of KS X 1001 (힣 aside): syllable noise of a model that builds "
+                "syllables from jamo; real Korean text has none (0 in 52,667 syllables of four Korean corpora)", _garbled_hangul),
     QualityRule("output_not_korean", "drop", BOTH,
                 "ko: under half of the output's words are Korean (code, URLs and answers under four words aside; "
                 "translation and code tasks exempt); en (`output_not_english`): mostly another script", _output_language),
     QualityRule("unfinished_output", "drop", BOTH,
-                "the output (or `unfinished_input`, the input) ends with `:`, announcing what never came (Self-Instruct's rule)",
+                "the output (or `unfinished_input`, a one-line input) ends with `:`, announcing what never came "
+                "(Self-Instruct's rule; analogies such as `A : B :: C :` aside)",
                 _unfinished),
 )
 #: Every reason a quality rule can give (some rules have a second name for a second field).
 REASONS = (
     "noinput_marker", "output_structure_leak", "input_structure_leak", "instruction_structure_leak", "noinput_with_text",
-    "empty_output", "placeholder_output", "output_repeats_prompt", "repetition", "refusal", "prompt_leak",
-    "unseen_content", "control_characters", "broken_unicode", "output_not_korean", "output_not_english",
+    "empty_output", "placeholder_output", "placeholder_input", "output_repeats_prompt", "repetition", "refusal", "prompt_leak",
+    "unseen_content", "control_characters", "broken_unicode", "garbled_hangul", "output_not_korean", "output_not_english",
     "unfinished_output", "unfinished_input",
 )
 

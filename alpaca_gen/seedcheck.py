@@ -10,6 +10,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .resources import default_seed_tasks_path
 from .seeds import LANGS, SeedProblem, SeedTask, read_seed_file
 from .similarity import NearDuplicateIndex
@@ -59,15 +61,14 @@ def _in_language(task: SeedTask) -> bool:
 
 
 def near_pairs(tasks: list[SeedTask], lang: str, threshold: float) -> list[tuple[str, str, float]]:
-    """Every pair of tasks whose instructions score above the threshold."""
-    index = NearDuplicateIndex(tokenizer_for(lang), threshold, similarity_stats=True, top_k=len(tasks) or 1)
+    """Every pair of tasks whose instructions score above the threshold, found by pool
+    position, so identical instructions are as many pairs as there are."""
+    index = NearDuplicateIndex(tokenizer_for(lang), threshold, similarity_stats=False)
     pairs = []
     for task in tasks:
-        verdict = index.check(task.instruction)
-        for text, score in (verdict.most_similar or {}).items():
-            if score > threshold:
-                other = next(t.id for t in tasks if t.instruction == text)
-                pairs.append((other, task.id, score))
+        scores = index.scores(task.instruction)
+        for entry in np.flatnonzero(scores > threshold).tolist():
+            pairs.append((tasks[entry].id, task.id, float(scores[entry])))
         index.add(task.instruction)
     return pairs
 

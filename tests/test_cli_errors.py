@@ -250,19 +250,24 @@ def test_http_401_key_from_flag_is_never_shown(fake, run_cli, util, existing, se
 
 
 def test_second_run_on_same_output_dir_is_refused(make_fake, run_cli, start_cli, tmp_path, util):
-    slow = make_fake(latency=2)
+    slow = make_fake(latency=6)  # no commit can happen while the second run is refused
     out = tmp_path / "out"
     first = start_cli(*gen(slow, out, "--num_instructions_to_generate", 1000, "--seed", 1))
     util.wait_for(lambda: util.generation_requests(slow) or first.poll() is not None, timeout=20,
                   what="the first run to send a request")
     assert first.poll() is None, first.result().stderr
+    sent_before = len(slow.requests)
+    files_before = {p: p.read_bytes() for p in util.files_under(out)}
     second = run_cli(*gen(slow, out, "--num_instructions_to_generate", 1000, "--seed", 1))
     line = util.assert_clean_error(second, EX_TEMPFAIL)
     assert "in use" in line and str(first.pid) in line, line
+    # The refused run sent nothing and touched nothing: the first run's files are as they were
+    # (its slow requests keep it from committing meanwhile), the lock still names the first run.
+    assert len(slow.requests) == sent_before
+    assert {p: p.read_bytes() for p in util.files_under(out)} == files_before
+    assert (out / ".alpaca-gen" / "lock").read_text().strip() == str(first.pid)
     first.send_signal(signal.SIGTERM)
     done = first.wait(timeout=20)
     assert done.returncode == 128 + signal.SIGTERM, done.stderr
-    regen = util.load_regen(out)
-    assert regen is None or isinstance(regen, list)
     util.assert_no_secret(second, out)
     util.assert_no_secret(done, out)

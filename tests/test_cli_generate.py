@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -14,26 +15,32 @@ DEFAULT_MODEL = {"completions": "gpt-3.5-turbo-instruct", "chat": "gpt-4o-mini"}
 RECORD_FIELDS = {"instruction", "input", "output", "most_similar_instructions", "avg_similarity_score", "provenance"}
 # Reasons the parser counts before a task becomes a candidate; every other reason
 # in "dropped" is a filter or similarity decision about a candidate.
-PARSE_REASONS = {"no_tasks_in_completion", "truncated", "malformed", "empty_instruction", "empty_output"}
+PARSE_REASONS = {"truncated", "malformed", "empty_instruction", "empty_output"}
+COMPLETION_REASONS = {"no_tasks_in_completion", "garbled", "empty_completion"}
 HANGUL_ESCAPE = re.compile(rb"\\u(?:a[c-f]|[bc][0-9a-f]|d[0-7])[0-9a-f]{2}", re.I)
-
-ALL_FLAGS = (
-    "output_dir", "seed_tasks_path", "num_instructions_to_generate", "model_name", "num_prompt_instructions",
-    "request_batch_size", "temperature", "top_p", "num_cpus", "lang", "api", "base_url", "api_key", "max_tokens",
-    "similarity_threshold", "seed", "concurrency", "max_requests", "dry_run",
-)
-
 
 def check_summary_counts(summary: dict, target: int) -> None:
     assert summary["records_in_file"] == target
     assert summary["target"] == target
     for part in ("this_run", "all_runs"):
         run = summary[part]
+        assert_funnel_adds_up(run)
         dropped = run["dropped"]
-        judged = sum(v for k, v in dropped.items() if k not in PARSE_REASONS)
+        judged = sum(v for k, v in dropped.items() if k not in PARSE_REASONS and k not in COMPLETION_REASONS)
         assert run["candidates"] == run["kept"] + judged, (part, run)
         assert all(isinstance(v, int) and v >= 0 for v in dropped.values())
         assert run["api_calls"] >= run["rounds"] >= 1
+
+
+def assert_funnel_adds_up(run: dict) -> None:
+    """Each stage: in = out + dropped; from parse on, each stage's in is the previous out."""
+    stages = run["funnel"]
+    assert [s["stage"] for s in stages] == ["completions", "parse", "fields", "quality", "similarity", "target"]
+    for stage in stages:
+        assert stage["in"] == stage["out"] + sum(stage["dropped"].values()), stage
+    for before, after in zip(stages[1:], stages[2:]):
+        assert after["in"] == before["out"], (before, after)
+    assert stages[-1]["out"] == run["kept"] and stages[1]["out"] == run["candidates"]
 
 
 @pytest.mark.parametrize("api", ["completions", "chat"])
@@ -161,13 +168,41 @@ def test_max_requests_chat_counts_each_call(fake, run_cli, tmp_path, util):
     assert util.load_summary(out)["this_run"]["api_calls"] == 2
 
 
-def test_generate_help_lists_every_flag(run_cli):
-    result = run_cli("generate", "--help")
+@pytest.mark.parametrize("command,config", [
+    (("generate",), "GenerateConfig"), (("check",), "CheckOptions"), (("dedup",), "DedupOptions"),
+    (("seeds", "check"), "SeedCheckOptions"),
+])
+def test_help_lists_every_flag_of_the_spec(run_cli, command, config):
+    """Every option declared in the command's spec appears in its --help (the list is the
+    spec itself, not one written here)."""
+    from alpaca_gen import config as config_module
+
+    names = getattr(config_module, config).flag_names()
+    result = run_cli(*command, "--help")
     assert result.returncode == 0
     text = result.stdout + result.stderr
-    missing = [flag for flag in ALL_FLAGS if f"--{flag}" not in text]
-    assert not missing, f"--help does not mention {missing}"
+    missing = [name for name in names if f"--{name}" not in text and name.upper() not in text]
+    assert not missing, f"{' '.join(command)} --help does not mention {missing}"
     assert "Traceback" not in text
+    assert len(names) >= {"generate": 32, "check": 6, "dedup": 7, "seeds": 5}[command[0]]
+
+
+def test_every_flag_the_docs_name_exists(run_cli):
+    """The README and pyproject.toml name flags; each must be one a command's --help lists
+    (pyproject once named a --ko_tokenizer that never existed)."""
+    known = {"help", "version", "nosimilarity_stats"}
+    for command in (("generate",), ("check",), ("dedup",), ("seeds", "check")):
+        text = run_cli(*command, "--help").stderr + run_cli(*command, "--help").stdout
+        known.update(re.findall(r"--([a-z][a-z_]+)=", text))
+    assert {"output_dir", "tokenizer", "similarity_stats"} <= known
+    repo = Path(__file__).resolve().parents[1]
+    for name in ("README.md", "pyproject.toml"):
+        # Lines that run other programs (pip, llama.cpp's server) name their own flags.
+        lines = [line for line in (repo / name).read_text(encoding="utf-8").splitlines()
+                 if "llama_cpp.server" not in line and "pip install" not in line]
+        named = set(re.findall(r"(?<![\w-])--([a-z][a-z_]+)", "\n".join(lines)))
+        unknown = sorted(named - known)
+        assert not unknown, f"{name} names flags that do not exist: {unknown}"
 
 
 def test_python_dash_m_works(run_cli):

@@ -295,3 +295,50 @@ def test_sigint_during_startup_prints_no_traceback(fake, start_cli, tmp_path, ut
         result = proc.wait(timeout=30)
         assert result.returncode in (130, -signal.SIGINT), result.stderr
         assert "Traceback" not in result.stderr, result.stderr[-1500:]
+
+
+# -- review fixes: each test fails on the code before the fix -------------------------------------------
+
+
+def test_retries_before_a_garbled_answer_are_counted(fake, run_cli, tmp_path, util):
+    """A 429 and then an undecodable body: one retry happened, and the summary says so
+    (the garbled path used to report only the 5xx retries, dropping the rate-limit waits)."""
+    fake.enqueue(Error.rate_limit(retry_after=0.05), Raw(b"not json at all"))
+    out = tmp_path / "out"
+    result = run_cli(*gen(fake, out, "--max_requests", 1, "--max_retries", 2), timeout=60)
+    assert result.returncode == 0, result.stderr
+    run = util.load_summary(out)["this_run"]
+    assert run["api_calls"] == 1 and run["retries"] == 1, run
+    assert run["funnel"][0]["dropped"] == {"garbled": 2}  # the list prompt's two answers
+
+
+def test_requests_waiting_out_a_rate_limit_are_not_in_flight(make_fake, start_cli, tmp_path, util):
+    """Stopped while every request sleeps out a 429: none is on the wire, so none was
+    abandoned (the waits used to hold their in-flight slot)."""
+    fake = make_fake()
+    fake.enqueue(*[Error.rate_limit(retry_after=30) for _ in range(4)])
+    out = tmp_path / "out"
+    proc = start_cli("generate", "--output_dir", out, "--base_url", fake.base_url, "--api", "chat",
+                     "--request_batch_size", 4, "--concurrency", 4, "--num_instructions_to_generate", 10, "--seed", 2)
+    util.wait_for(lambda: len(util.generation_requests(fake)) >= 4, timeout=30, what="four rate-limited requests")
+    time.sleep(0.5)  # all four are now waiting out the 30 s pause
+    proc.send_signal(signal.SIGINT)
+    done = proc.wait(timeout=30)
+    assert done.returncode == 130, done.stderr
+    run = util.load_summary(out)["this_run"]
+    assert run["abandoned_calls"] == 0, run
+    assert len(util.generation_requests(fake)) == 4
+
+
+def test_generate_with_a_config_applies_the_flags_given_with_it(fake, tmp_path, capsys):
+    """``generate(config, **flags)`` used to ignore ``flags`` silently."""
+    from alpaca_gen.errors import UsageError
+    from alpaca_gen.pipeline import GenerateConfig, generate
+
+    config = GenerateConfig(output_dir=str(tmp_path / "out"), base_url=fake.base_url, api_key="sk-test-x",
+                            num_instructions_to_generate=3, seed=1, progress=False)
+    summary = generate(config, num_instructions_to_generate=7)
+    assert summary["records_in_file"] == 7
+    with pytest.raises(UsageError, match="unknown option"):
+        generate(config, num_instructions=9)
+    capsys.readouterr()

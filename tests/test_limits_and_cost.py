@@ -162,6 +162,36 @@ def test_rpm_paces_requests_on_the_wire(fake, run_cli, tmp_path, util):
     assert util.load_summary(out)["this_run"]["elapsed_seconds"] >= 0.3
 
 
+def test_tpm_throttles_real_requests_by_their_real_usage(fake):
+    """The request layer against the fake server, with the limiter on a virtual clock: a
+    limit small enough to bind (the old test's 10,000,000 tokens/minute never did). The
+    token bucket's promise, checked per request: what was used before a request started
+    never exceeds one minute's budget plus the refill since the start."""
+    tpm = 120.0  # 2 tokens a second; one chat request of the fake uses about 90
+    vt = VirtualTime()
+    client = RequestClient(Endpoint("m", fake.base_url, "sk-test", "chat"),
+                           RequestOptions(concurrency=1, tpm=tpm, max_tokens=64),
+                           limiter=RateLimiter(None, tpm, clock=vt.clock, sleep=vt.sleep))
+    prompt = "###\n1. Instruction: Name a color.\n1. Input:\n<noinput>\n1. Output:\nBlue\n###\n\nContinue the list."
+
+    async def go():
+        used, trace = 0, []
+        for _ in range(6):
+            result = await client.answer([prompt])
+            trace.append((vt.now, used))  # virtual time moves only in the limiter's waits: this is when it was sent
+            used += result.prompt_tokens + result.completion_tokens
+        await client.close()
+        return used, trace
+
+    used, trace = asyncio.run(go())
+    assert used > 2 * tpm, "the requests must use more than two minutes of budget for the limit to bind"
+    for started, used_before in trace:
+        assert used_before <= tpm + started * tpm / 60 + 1e-6, (started, used_before)
+    # Without the limiter no time would pass and the check above would fail once the
+    # budget was used up; with it, the later requests waited.
+    assert trace[-1][0] > 0
+
+
 def test_tpm_run_completes_and_counts_tokens(fake, run_cli, tmp_path, util):
     out = tmp_path / "out"
     result = run_cli(*gen(fake, out, "--num_instructions_to_generate", 20, "--tpm", 10_000_000))

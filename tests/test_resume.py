@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-PARSE_REASONS = {"no_tasks_in_completion", "truncated", "malformed", "empty_instruction", "empty_output"}
+PARSE_REASONS = {"no_tasks_in_completion", "garbled", "empty_completion", "truncated", "malformed", "empty_instruction", "empty_output"}
 
 
 def read_regen(out, util):
@@ -69,6 +69,7 @@ def test_sigkill_at_random_moments_never_loses_committed_records(make_fake, star
             "--concurrency", 2, "--request_batch_size", 1, "--backoff_base", 0.01)
     previous: list = []
     kills = 0
+    killed_after_a_commit = 0
     for _ in range(12):
         if kills >= 5:
             break
@@ -86,6 +87,7 @@ def test_sigkill_at_random_moments_never_loses_committed_records(make_fake, star
             current = []
         assert_extends(previous, current, target)
         util.assert_no_secret(result, out)
+        killed_after_a_commit += killed and len(current) > len(previous)
         previous = current
         if len(current) == target:
             break
@@ -102,6 +104,18 @@ def test_sigkill_at_random_moments_never_loses_committed_records(make_fake, star
     assert totals["kept"] == target, "the run totals lost track of committed records"
     judged = sum(v for k, v in totals["dropped"].items() if k not in PARSE_REASONS)
     assert totals["candidates"] == totals["kept"] + judged
+    # runs.jsonl: a line for every run, the killed ones recovered from the run state, and
+    # their numbers add up to the totals.
+    runs = [json.loads(line) for line in (out / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len({r["run_id"] for r in runs}) == len(runs)
+    killed = [r for r in runs if "killed" in r["stopped_because"]]
+    assert len(killed) >= killed_after_a_commit, [(r["stopped_because"], r["records_before"], r["records_after"]) for r in runs]
+    for key in ("api_calls", "prompt_tokens", "completion_tokens", "kept", "candidates"):
+        assert sum(r["stats"][key] for r in runs) == totals[key], key
+    for i, stage in enumerate(totals["funnel"]):
+        assert sum(r["stats"]["funnel"][i]["in"] for r in runs) == stage["in"]
+        assert sum(r["stats"]["funnel"][i]["out"] for r in runs) == stage["out"]
+        assert stage["in"] == stage["out"] + sum(stage["dropped"].values())
     util.assert_no_secret(final, out)
 
 

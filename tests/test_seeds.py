@@ -184,6 +184,17 @@ def test_near_duplicate_pairs_are_found(tmp_path):
     assert pair[2] > 0.7
 
 
+def test_three_identical_seeds_are_three_pairs(tmp_path):
+    # Scores used to be keyed by instruction text, so identical instructions collapsed into
+    # one entry: two pairs were reported and (2, 3) was missed.
+    same = "다음 문장을 영어로 번역하세요."
+    path = write_jsonl(tmp_path / "seeds.jsonl", [seed(i, "ko", instruction=same) for i in (1, 2, 3)])
+    pairs = check_seed_file(path).languages[0].near_pairs
+    assert sorted(pair[:2] for pair in pairs) == [("seed_ko_001", "seed_ko_002"), ("seed_ko_001", "seed_ko_003"),
+                                                  ("seed_ko_002", "seed_ko_003")]
+    assert all(score == 1.0 for *_, score in pairs)
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(NoInputError):
         load_seed_tasks(tmp_path / "nope.jsonl")
