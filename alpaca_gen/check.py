@@ -10,6 +10,7 @@ at a leak) are written fixed.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,9 +19,10 @@ from pathlib import Path
 from .errors import AlpacaGenError, UsageError
 from .gate import RecordGate
 from .records import FORMATS, Record, check_output_path, read_records, write_atomic, encode_records
-from .text import hangul_share
+from .text import detect_lang
 
 CHECK_LANGS = ("auto", "en", "ko")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 class CheckFailed(AlpacaGenError):
@@ -68,12 +70,16 @@ class CheckReport:
 
 
 def record_lang(record: Record, lang: str) -> str:
-    """The language whose rules judge ``record``: the one asked for, else the record's own, else its script's."""
+    """The language whose rules judge ``record``: the one asked for, else the record's own,
+    else its script's; "other" for a script neither English nor Korean (Chinese, say),
+    which meets only the rules that do not depend on a language."""
     if lang != "auto":
         return lang
     if record.lang in ("en", "ko"):
         return record.lang
-    return "ko" if hangul_share(record.instruction) >= 0.5 else "en"
+    # The instruction says it best: outputs are often code.
+    return detect_lang(record.instruction) or ("other" if _LETTER.search(record.instruction) else
+                                               detect_lang(record.output) or "other")
 
 
 def check_records(records: list[Record], locations: list[str], *, lang: str = "auto", prompt_texts=None):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import prompts as prompt_mod
-from .filters import drop_reason
+from .filters import RULES, drop_reason
 from .quality import Finding, QualityContext, judge
 from .records import Record
 
@@ -38,7 +38,9 @@ class RecordGate:
         if not instruction:
             return GateResult(record, [("fields", Finding("empty_instruction", "instruction", "drop"))])
         result = GateResult(record)
-        reason = drop_reason(record.with_fields(instruction=instruction) if instruction != record.instruction else record, self.lang)
+        # The field rules are per language; a record in another script meets the quality rules only.
+        reason = None if self.lang not in RULES else drop_reason(
+            record.with_fields(instruction=instruction) if instruction != record.instruction else record, self.lang)
         if reason:
             result.drops.append(("fields", Finding(reason, "instruction", "drop", record.instruction[:60])))
             if not every_reason:

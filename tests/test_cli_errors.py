@@ -252,7 +252,8 @@ def test_http_401_key_from_flag_is_never_shown(fake, run_cli, util, existing, se
 def test_second_run_on_same_output_dir_is_refused(make_fake, run_cli, start_cli, tmp_path, util):
     slow = make_fake(latency=6)  # no commit can happen while the second run is refused
     out = tmp_path / "out"
-    first = start_cli(*gen(slow, out, "--num_instructions_to_generate", 1000, "--seed", 1))
+    # One request in flight at a time, so any later request would be the refused run's.
+    first = start_cli(*gen(slow, out, "--num_instructions_to_generate", 1000, "--seed", 1, "--concurrency", 1))
     util.wait_for(lambda: util.generation_requests(slow) or first.poll() is not None, timeout=20,
                   what="the first run to send a request")
     assert first.poll() is None, first.result().stderr

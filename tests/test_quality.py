@@ -38,6 +38,9 @@ KO_TASK = "다음 글을 한 문장으로 요약해 주세요."
     ("en", EN_TASK, "Summary here.\n**7. Instruction:** Write a haiku.", "Summary here."),
     ("ko", KO_TASK, "서울은 한국의 수도입니다.\n5. 입력:\n<noinput>\n5. 출력:\n부산은 항구 도시입니다.", "서울은 한국의 수도입니다."),
     ("ko", KO_TASK, "회의는 다음 주로 미뤄졌습니다.\n6. 지시문: 속담의 뜻을 풀이하세요.", "회의는 다음 주로 미뤄졌습니다."),
+    # From the held-out SmolLM2 completions (en-completions-12): a lone label, its field on the next line.
+    ("en", EN_TASK, "Help them with their job.\n9. Input:\nYou know a friend's mother who lives abroad.", "Help them with their job."),
+    ("ko", KO_TASK, "친구에게 안부를 전하세요.\n7. 입력:\n외국에 사는 친구", "친구에게 안부를 전하세요."),
 ])
 def test_an_output_running_into_the_next_task_is_cut_there(lang, instruction, output, kept):
     record, fixes, drops = fixed(instruction, "", output, lang)
@@ -269,7 +272,7 @@ def test_unfinished_fields():
 def test_every_rule_has_a_rationale_and_both_languages():
     for rule in RULES:
         assert rule.rationale and len(rule.rationale) > 20, rule.reason
-        assert set(rule.langs) == {"en", "ko"}, rule.reason
+        assert {"en", "ko"} <= set(rule.langs), rule.reason
 
 
 def test_fixes_apply_before_drops_and_stop_at_the_first_drop():
