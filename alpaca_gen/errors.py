@@ -34,6 +34,12 @@ class NoInputError(AlpacaGenError):
     exit_code = 66
 
 
+class CannotWriteError(AlpacaGenError):
+    """An output file cannot be created or written (EX_CANTCREAT)."""
+
+    exit_code = 73
+
+
 class ServerUnavailableError(AlpacaGenError):
     """The endpoint cannot be reached or keeps failing (EX_UNAVAILABLE)."""
 

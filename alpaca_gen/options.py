@@ -167,8 +167,9 @@ def command(config_cls: type, run: Callable[..., Any], summary: str, *, position
     for name in order:
         f = by_name[name]
         base, optional = _kind(f.type)
-        # A positional option whose default is "" is required (the data file of check, dedup).
-        default = inspect.Parameter.empty if name in positional and f.default == "" else f.default
+        # Positional options keep their default so that a missing one reaches the config's
+        # own check (one line), not fire's usage screen.
+        default = f.default
         params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=base))
         lines.append(f"  {name}: {_help_line(f)}")
     for name, (default, help_text) in (extra or {}).items():

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
-from .errors import DataError, NoInputError, UsageError
+from .errors import CannotWriteError, DataError, NoInputError, UsageError
 
 FORMATS = ("json", "jsonl")
 
@@ -190,11 +190,13 @@ def write_atomic(path: str | Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise CannotWriteError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
 
 
@@ -211,6 +213,7 @@ def check_output_path(output: str | Path, *inputs: str | Path, flag: str = "--ou
             raise UsageError(f"{flag} must differ from the input file {source}, which is never modified")
     if out.is_dir():
         raise UsageError(f"{flag} {out} is a directory; give a file name")
-    if not out.parent.exists():
-        raise UsageError(f"{flag} {out}: the folder {out.parent} does not exist")
+    if not out.parent.is_dir():
+        what = "is not a folder" if out.parent.exists() else "does not exist"
+        raise UsageError(f"{flag} {out}: {out.parent} {what}")
     return out

@@ -47,6 +47,13 @@ def test_an_output_running_into_the_next_task_is_cut_there(lang, instruction, ou
     assert record.output == kept and fixes == ["output_structure_leak"] and drops == []
 
 
+def test_an_output_that_opens_with_its_own_label_again_is_dropped():
+    # From the second held-out SmolLM2 set (en-chat-24): "4. Output: No. 90 = 7 x 6, …".
+    assert reasons("Is 90 a prime number? Answer yes or no.", "", "4. Output: No. 90 = 7 x 6.") == ["output_structure_leak"]
+    assert reasons("90은 소수인가요? 예 또는 아니요로 답하세요.", "", "4. 출력: 아니요. 90은 2로 나누어집니다.", "ko") == [
+        "output_structure_leak"]
+
+
 def test_an_output_that_is_only_the_next_task_is_dropped():
     assert reasons(EN_TASK, "", "5. Instruction: Name a color.\n5. Input:\n<noinput>") == ["output_structure_leak"]
     assert reasons(KO_TASK, "", "5. 지시문: 색 이름을 하나 대세요.", "ko") == ["output_structure_leak"]

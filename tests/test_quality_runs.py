@@ -119,7 +119,8 @@ def load_captured(name: str, lang: str, api: str) -> list[dict]:
     return [r for r in rows if r["lang"] == lang and r["api"] == api]
 
 
-@pytest.mark.parametrize("fixture", ["llama_completions.jsonl", "llama_completions_holdout.jsonl"])
+@pytest.mark.parametrize("fixture", ["llama_completions.jsonl", "llama_completions_holdout.jsonl",
+                                     "llama_completions_holdout2.jsonl"])
 @pytest.mark.parametrize("api", ["completions", "chat"])
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_real_small_model_completions_leave_a_clean_regen_json(tmp_path, capsys, fixture, lang, api):

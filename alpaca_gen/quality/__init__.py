@@ -107,13 +107,14 @@ class QualityResult:
         return self.drops[0].reason if self.drops else None
 
 
+_RULES_FOR = {lang: tuple(rule.apply for rule in RULES if lang in rule.langs) for lang in ANY}
+
+
 def judge(record: Record, ctx: QualityContext, *, every_reason: bool = False) -> QualityResult:
     """Apply the fixes, then the drop rules; stop at the first drop unless ``every_reason``."""
     result = QualityResult(record)
-    for rule in RULES:
-        if ctx.lang not in rule.langs:
-            continue
-        outcome = rule.apply(result.record, ctx)
+    for apply in _RULES_FOR[ctx.lang]:
+        outcome = apply(result.record, ctx)
         if outcome is None:
             continue
         if isinstance(outcome, tuple):

@@ -44,8 +44,8 @@ _SPACES = re.compile(r"[ \t]+")
 def _same_text(a: str, b: str) -> bool:
     # Spaces and tabs are ignored, line breaks, case and punctuation are not: fixing
     # spacing, punctuation or capitals, or splitting a text into paragraphs, is a real
-    # task whose answer differs only in those.
-    return a == b or [_SPACES.sub(" ", line).strip() for line in a.splitlines()] == \
+    # task whose answer differs only in those. (Equal words are needed first: cheap.)
+    return a == b or a.split() == b.split() and [_SPACES.sub(" ", line).strip() for line in a.splitlines()] == \
         [_SPACES.sub(" ", line).strip() for line in b.splitlines()]
 
 
@@ -72,11 +72,12 @@ def looping_text(text: str) -> str | None:
     if len(text) < 24:
         return None
     pieces = [piece.strip(_PIECE_EDGES) for piece in _PIECE_END.split(strip_code(text).lower())]
-    for piece, count in Counter(pieces).most_common(3):
-        if count < 3:
-            break
-        if len(piece) >= 8 and piece.count(" ") >= 2 and not _CODE_MARKS.search(piece):
-            return piece
+    if len(pieces) - len(set(pieces)) >= 2:  # some piece may occur three times: count them
+        for piece, count in Counter(pieces).most_common(3):
+            if count < 3:
+                break
+            if len(piece) >= 8 and piece.count(" ") >= 2 and not _CODE_MARKS.search(piece):
+                return piece
     longest = max(pieces, key=len)
     if len(longest) >= 150:
         words = longest.split()
@@ -124,7 +125,7 @@ _REFUSAL_KO = re.compile(
     r"|(?:인터넷|웹|실시간\s*정보)에\s*(?:접속|접근)할\s*수\s*없"
 )
 # Words every refusal has: most outputs have none, and skip the regexes.
-_REFUSAL_WORDS_EN = ("ai", "language model", "sorry", "afraid", "cannot", "can't", "unable", "not able", "don't have", "do not have")
+_REFUSAL_WORDS_EN = ("as an", "as a ", "i'm", "i am", "i cannot", "i can't", "i don't", "i do not")
 _REFUSAL_WORDS_KO = ("모델", "죄송", "접속", "접근", "AI", "인공", "챗봇", "비서")
 
 

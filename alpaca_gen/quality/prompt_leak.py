@@ -8,24 +8,25 @@ from ..records import Record
 from ..text import hangul_share
 from .base import Finding, QualityContext
 
-#: Words in a row that count as quoting a prompt line: 7 English words, 5 Korean eojeol
-#: (a Korean word carries its particles, so it says more).
-LEAK_RUN = {"latin": 7, "hangul": 5}
-_WORD_EDGES = "0123456789.,;:!?\"'()[]{}<>“”‘’「」『』*#-–—~/\\"
+#: Characters in a row that count as quoting a prompt line: 30 for a Latin line (five or
+#: six words), 16 for a Hangul line (four or five eojeol: each syllable carries more).
+LEAK_RUN = {"latin": 30, "hangul": 16}
 
 
-def _words(text: str) -> list[str]:
-    """Words without digits and punctuation at their edges: numbers and quotes change when prompts leak."""
-    return [w for w in (word.strip(_WORD_EDGES) for word in text.lower().split()) if w]
+def _normalized(text: str) -> str:
+    # Lower case only: splitting on Unicode spaces would cost more than the whole look-up,
+    # and models copy a prompt's spacing as they copy its words.
+    return text.lower()
 
 
 @dataclass(frozen=True)
 class PromptWindows:
-    """Every run of LEAK_RUN words of the prompt texts, at every offset.
+    """Every run of LEAK_RUN characters of the prompt lines (in lower case), at every offset.
 
-    A field quoting 2·n−1 words of a prompt line in a row holds a whole run of n
-    words starting at a multiple of n in the field, so the field is read at a stride
-    of n: a few set look-ups per field instead of a search at every position."""
+    A field quoting 2·n−1 characters of a prompt line holds a whole run of n starting
+    at a multiple of n in the field, so the field is read at a stride of n: a few set
+    look-ups per field, no tokenizing and no search at every position. A copy whose
+    numbers changed ("과제 21개" for "과제 20개") still matches on the runs without them."""
 
     latin: frozenset
     hangul: frozenset
@@ -37,18 +38,19 @@ class PromptWindows:
             for line in text.splitlines():
                 kind = "hangul" if hangul_share(line) >= 0.5 else "latin"
                 size = LEAK_RUN[kind]
-                words = _words(line)
-                found[kind].update(tuple(words[i: i + size]) for i in range(len(words) - size + 1))
+                line = _normalized(line)
+                found[kind].update(line[i: i + size] for i in range(len(line) - size + 1))
         return cls(frozenset(found["latin"]), frozenset(found["hangul"]))
 
     def find(self, text: str) -> str | None:
-        words = _words(text)
-        for windows, size in ((self.hangul, LEAK_RUN["hangul"]), (self.latin, LEAK_RUN["latin"])):
-            if windows and len(words) >= size:
-                for start in range(0, len(words) - size + 1, size):
-                    run = tuple(words[start: start + size])
-                    if run in windows:
-                        return " ".join(run)
+        text = _normalized(text)
+        kinds = [(self.latin, LEAK_RUN["latin"])]
+        if not text.isascii():  # Korean prompt lines can only be quoted in Hangul
+            kinds.append((self.hangul, LEAK_RUN["hangul"]))
+        for windows, size in kinds:
+            for start in range(0, len(text) - size + 1, size):
+                if text[start: start + size] in windows:
+                    return text[start: start + size]
         return None
 
 
@@ -65,10 +67,12 @@ def prompt_leak(record: Record, ctx: QualityContext):
                 return Finding("prompt_leak", name, "drop", match.group())
     if ctx.prompt_windows is None:
         return None
-    for name in ("output", "input", "instruction"):
-        text = getattr(record, name)
-        if text.count(" ") >= LEAK_RUN["hangul"] - 1:
-            found = ctx.prompt_windows.find(text)
-            if found:
-                return Finding("prompt_leak", name, "drop", found)
+    # The three fields read as one text, joined by a character no prompt has, so no run
+    # crosses from one field into the next: one pass instead of three.
+    text = f"{record.output} \x00 {record.input} \x00 {record.instruction}"
+    found = ctx.prompt_windows.find(text)
+    if found:
+        field = next((name for name in ("output", "input", "instruction")
+                      if ctx.prompt_windows.find(getattr(record, name)) == found), "output")
+        return Finding("prompt_leak", field, "drop", found)
     return None

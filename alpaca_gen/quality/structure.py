@@ -22,14 +22,15 @@ _INLINE_LABEL = re.compile(
 )
 
 
-def structure_leak(text: str) -> int | None:
+def structure_leak(text: str, field: str | None = None) -> int | None:
     """Where another task's structure starts inside a field, or None.
 
     A leak is what the self-instruct format looks like from inside: a numbered
     ``N. Instruction:`` label, a ``###`` separator line with text after it, a
     ``<noinput>`` line, or a numbered Input/Output label that cannot be part of an
-    answer: one alone on its line (the format puts the field on the next line), one
-    followed by ``<noinput>``, or an Input and an Output with the same number.
+    answer: one alone on its line (the format puts the field on the next line), the
+    field's own label opening it (``field`` is "input" or "output"), one followed by
+    ``<noinput>``, or an Input and an Output with the same number.
     "2. Output: the sorted list" in a list of steps is not one.
     """
     if not text:
@@ -42,7 +43,9 @@ def structure_leak(text: str) -> int | None:
             label = match.group(2).lower()
             kind = "instruction" if label in _INSTRUCTION_WORDS else ("input" if label in ("input", "입력") else "output")
             alone = text[match.end(): match.end() + 1] in ("\n", "")
-            if kind == "instruction" or alone or _MARKER_AFTER.match(text, match.end()):
+            # The field opens with its own label: the model wrote it twice ("4. Output: No.").
+            relabelled = kind == field and not text[: match.start()].strip()
+            if kind == "instruction" or alone or relabelled or _MARKER_AFTER.match(text, match.end()):
                 found.append(match.start())
                 break
             kinds = by_number.setdefault(match.group(1), set())
@@ -91,7 +94,7 @@ def fix_no_input(record: Record, ctx: QualityContext):
 
 
 def fix_output_leak(record: Record, ctx: QualityContext):
-    at = structure_leak(record.output)
+    at = structure_leak(record.output, "output")
     if at is None:
         return None
     kept = record.output[:at].rstrip()
@@ -101,7 +104,7 @@ def fix_output_leak(record: Record, ctx: QualityContext):
 
 
 def input_leak(record: Record, ctx: QualityContext):
-    at = structure_leak(record.input)
+    at = structure_leak(record.input, "input")
     if at is not None:
         return Finding("input_structure_leak", "input", "drop", excerpt(record.input, at))
     instruction = record.instruction

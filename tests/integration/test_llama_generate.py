@@ -9,13 +9,11 @@ run's summary.json accounts for exactly what went over the wire:
   over the successful generation responses;
 * ``this_run.api_calls`` is the number of generation requests sent (the list
   request that llama.cpp fails with an empty HTTP 500 counts as one call, see
-  ``RequestClient.run_round``);
-* ``candidates`` = ``kept`` + the per-task drops (the filters of
-  ``alpaca_gen.filters`` plus ``over_target`` and ``near_duplicate``).  The
-  parse-level drops (``no_tasks_in_completion`` once per choice; ``truncated``,
-  ``malformed``, ``empty_instruction``, ``empty_output`` once per task block)
-  happen before a task becomes a candidate and are not part of that sum; they
-  are checked against the response bodies the proxy saw instead.
+  ``RequestClient.answer``);
+* the funnel adds up stage by stage, and its ``completions`` and ``parse``
+  stages match a re-parse of the response bodies the proxy saw (completions
+  answered, empty ones, ones with no task; task blocks, tasks, and the parse
+  drops ``truncated``, ``malformed``, ``empty_instruction``, ``empty_output``).
 
 The 135M model writes poor tasks, so nothing here asserts quality, and
 regen.json may well be short or empty.
@@ -48,7 +46,8 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from alpaca_gen.filters import RULES  # noqa: E402
+from alpaca_gen.filters import REASONS as FIELD_REASON_LIST  # noqa: E402
+from alpaca_gen.quality import REASONS as QUALITY_REASONS  # noqa: E402
 from alpaca_gen.parse import parse_completion  # noqa: E402
 
 GENERATION_PATHS = ("/v1/completions", "/v1/chat/completions")
@@ -56,9 +55,8 @@ NUM_PROMPT_INSTRUCTIONS = 3  # the CLI default; the completions prompt ends at "
 MAX_REQUESTS = 4
 BATCH = 2
 #: Drops counted per candidate task, after parsing (see Generator._commit_round).
-PER_CANDIDATE_REASONS = {rule.reason for rules in RULES.values() for rule in rules} | {"over_target", "near_duplicate"}
+FIELD_REASONS = set(FIELD_REASON_LIST)
 #: Drops counted while parsing a choice, before any candidate exists (see parse.parse_completion).
-PARSE_REASONS = {"no_tasks_in_completion", "truncated", "malformed", "empty_instruction", "empty_output"}
 FALLBACK_WARNING = "the server failed a list-prompt request; sending one prompt per request from now on"
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
@@ -262,30 +260,36 @@ def test_generate_against_llama_server(api, llama_server, recording_proxy, tmp_p
     assert run["api_calls"] == len(exchanges), (
         "api_calls %d but %d generation requests went out (%d failed)\n%s" % (run["api_calls"], len(exchanges), len(failed), why))
 
-    # -- candidates and drops --------------------------------------------------------------------------
-    dropped = run["dropped"]
-    unknown = set(dropped) - PER_CANDIDATE_REASONS - PARSE_REASONS
-    assert not unknown, "drop reasons this test does not know: %s" % unknown
-    per_candidate = sum(v for k, v in dropped.items() if k in PER_CANDIDATE_REASONS)
-    assert run["candidates"] == run["kept"] + per_candidate, run
+    # -- the funnel: every stage adds up, and matches a re-parse of what went over the wire ----------------
+    funnel = {stage["stage"]: stage for stage in run["funnel"]}
+    for stage in run["funnel"]:
+        assert stage["in"] == stage["out"] + sum(stage["dropped"].values()), stage
+    for before, after in zip(run["funnel"][1:], run["funnel"][2:]):
+        assert after["in"] == before["out"], (before, after)
+    assert set(funnel["fields"]["dropped"]) <= FIELD_REASONS, funnel["fields"]
+    assert set(funnel["quality"]["dropped"]) <= set(QUALITY_REASONS), funnel["quality"]
+    assert run["kept"] == funnel["target"]["out"] and run["candidates"] == funnel["parse"]["out"]
 
-    # Re-parse the choices the proxy saw: the candidates and the parse-level drops must match.
     next_number = NUM_PROMPT_INSTRUCTIONS + 1 if api == "completions" else None
-    candidates, parse_drops, garbled = 0, {}, 0
+    blocks, candidates, parse_drops, empty, no_tasks = 0, 0, {}, 0, 0
     for e in ok:
         choices = e["response"].get("choices") or []
         assert len(choices) == 1, why  # one prompt per request
         text = choice_text(api, choices[0])
         if not isinstance(text, str) or not text.strip():
-            garbled += 1
+            empty += 1
             continue
         parsed = parse_completion(text, choices[0].get("finish_reason"), next_number=next_number)
+        no_tasks += not parsed.blocks
+        blocks += parsed.blocks
         candidates += len(parsed.tasks)
         for reason, count in parsed.dropped.items():
             parse_drops[reason] = parse_drops.get(reason, 0) + count
-    assert run["candidates"] == candidates, (run, candidates)
-    assert {k: v for k, v in dropped.items() if k in PARSE_REASONS} == parse_drops, (dropped, parse_drops)
-    assert run["garbled_choices"] == garbled
+    assert funnel["completions"]["in"] == len(ok), (funnel["completions"], len(ok))
+    assert funnel["completions"]["dropped"].get("empty_completion", 0) == empty
+    assert funnel["completions"]["dropped"].get("no_tasks_in_completion", 0) == no_tasks
+    assert funnel["parse"]["in"] == blocks and funnel["parse"]["out"] == candidates, (funnel["parse"], blocks, candidates)
+    assert funnel["parse"]["dropped"] == parse_drops, (funnel["parse"], parse_drops)
 
     # -- regen.json ----------------------------------------------------------------------------------------
     records = json.loads((out / "regen.json").read_text(encoding="utf-8"))
