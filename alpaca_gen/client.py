@@ -26,6 +26,16 @@ import openai
 from .answers import RoundResult, Unusable, decode_response
 from .config import RequestOptions
 from .errors import ApiRefusedError, ServerUnavailableError, UsageError, redact
+from .pacing import RateLimiter
+from .server_errors import (
+    CONTEXT_WORDS, ListPromptsUnsupported, Retry, error_code, error_message, is_unreachable, parse_duration,
+    rejects_list_prompts, retry_after, smaller_max_tokens,
+)
+
+_HANGUL_SYLLABLES = re.compile("[\uac00-\ud7a3]")
+
+__all__ = ["Endpoint", "RequestClient", "RateLimiter", "OPENAI_BASE_URL", "parse_duration", "retry_after",
+           "smaller_max_tokens"]
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 BACKOFF_CAP = 60.0
@@ -40,175 +50,6 @@ class Endpoint:
     api_key: str = ""
     api: str = "completions"  # or "chat"
     stop: list[str] = field(default_factory=list)
-
-
-class RateLimiter:
-    """Client-side pacing for --rpm and --tpm, so a run stays under its limits
-    instead of learning them from 429s (which still count against the limit).
-
-    Requests are spaced 60/rpm seconds apart. Tokens use a bucket that refills at
-    tpm/60 per second; a request reserves its estimate (prompt plus expected
-    completion) before it is sent and settles the difference when usage comes back.
-    """
-
-    def __init__(self, rpm: float | None, tpm: float | None, clock=time.monotonic, sleep=asyncio.sleep):
-        self.rpm = rpm
-        self.tpm = tpm
-        self._clock = clock
-        self._sleep = sleep
-        self._next_start = 0.0
-        self._tokens = float(tpm) if tpm else 0.0
-        self._updated = clock()
-        self._lock = asyncio.Lock()
-
-    def _refill(self) -> None:
-        now = self._clock()
-        if self.tpm:
-            self._tokens = min(float(self.tpm), self._tokens + (now - self._updated) * self.tpm / 60.0)
-        self._updated = now
-
-    async def reserve(self, tokens: int) -> None:
-        if not self.rpm and not self.tpm:
-            return
-        async with self._lock:
-            while True:
-                self._refill()
-                now = self._clock()
-                wait = 0.0
-                if self.rpm:
-                    wait = max(wait, self._next_start - now)
-                if self.tpm:
-                    need = min(float(tokens), float(self.tpm))  # a request larger than a minute's budget waits for a full bucket
-                    if self._tokens < need:
-                        wait = max(wait, (need - self._tokens) * 60.0 / self.tpm)
-                if wait <= 0:
-                    break
-                await self._sleep(wait)
-            if self.rpm:
-                self._next_start = max(self._next_start, self._clock()) + 60.0 / self.rpm
-            if self.tpm:
-                self._tokens -= tokens
-
-    def settle(self, reserved: int, used: int) -> None:
-        if self.tpm:
-            self._refill()
-            self._tokens += reserved - used
-
-
-class _ListPromptsUnsupported(Exception):
-    """The server failed a list prompt before anything had worked (llama.cpp's server does)."""
-
-
-class _Retry(Exception):
-    def __init__(self, delay: float, why: str):
-        self.delay = delay
-        self.why = why
-
-
-_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$")
-
-
-def parse_duration(value: str) -> float | None:
-    """Seconds in OpenAI's reset headers ("1s", "6m0s", "20ms") or Retry-After ("2", "0.5")."""
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    match = _DURATION.match(value)
-    if not match or not any(match.groups()):
-        return None
-    h, m, s, ms = (float(g) if g else 0.0 for g in match.groups())
-    return h * 3600 + m * 60 + s + ms / 1000
-
-
-def retry_after(headers) -> float | None:
-    """The wait a 429 asks for: retry-after-ms, retry-after, then the longest x-ratelimit-reset-*."""
-    if headers is None:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return float(ms) / 1000
-        except ValueError:
-            pass
-    for name in ("retry-after",):
-        if headers.get(name):
-            seconds = parse_duration(headers[name])
-            if seconds is not None:
-                return seconds
-    resets = [parse_duration(headers[h]) for h in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens") if headers.get(h)]
-    resets = [r for r in resets if r is not None]
-    return max(resets) if resets else None
-
-
-_CONTEXT_WORDS = re.compile(r"context length|context window|maximum context|reduce the length|too many tokens|exceeds? the (?:model'?s? )?(?:maximum|context)", re.I)
-
-
-def _error_code(exc: openai.APIStatusError) -> str:
-    body = exc.body if isinstance(exc.body, dict) else {}
-    err = body.get("error", body) if isinstance(body.get("error", body), dict) else body
-    return str(err.get("code") or err.get("type") or "")
-
-
-def _server_message(exc: openai.APIStatusError) -> str:
-    """The message in the error body as the server sent it ("" when it sent none)."""
-    body = exc.body if isinstance(exc.body, dict) else {}
-    err = body.get("error", body)
-    if isinstance(err, dict):
-        return str(err.get("message") or "").strip()
-    return str(err or "").strip()
-
-
-def _error_message(exc: openai.APIStatusError) -> str:
-    # openai's own text ("Error code: 500") stands in when the server sent no message.
-    return _server_message(exc) or str(exc.message)
-
-
-def smaller_max_tokens(message: str, current: int) -> int:
-    """A max_tokens that fits: from the numbers in the error when it gives them, else 80%."""
-    limit = re.search(r"maximum context length is (\d+)", message) or re.search(r"context (?:length|window)[^\d]{0,20}(\d+)", message)
-    used = re.search(r"\((\d+) in (?:your prompt|the messages|the prompt)", message) or re.search(r"(\d+) (?:prompt|input) tokens", message)
-    if limit and used:
-        fit = int(limit.group(1)) - int(used.group(1)) - 16
-        if 0 < fit < current:
-            return fit
-    return int(current * 0.8)
-
-
-_HANGUL_SYLLABLES = re.compile("[\uac00-\ud7a3]")
-_LIST_PROMPT_WORDS = re.compile(r"prompt|array|list|unmarshal|string", re.I)
-
-
-def _rejects_list_prompts(exc: Exception) -> bool:
-    """Does this error look like a server that cannot take a list of prompts?
-
-    llama.cpp's server answers a list with HTTP 500 and an empty message; Ollama
-    with a 400 about unmarshalling an array into a string. A 500 with a message
-    is an ordinary server error and is retried as one.
-    """
-    if not isinstance(exc, openai.APIStatusError):
-        return False
-    message = _server_message(exc)  # not openai's "Error code: 500" stand-in for an empty one
-    if exc.status_code in (500, 501):
-        return message in ("", "None", "Internal Server Error")
-    if exc.status_code in (400, 422):
-        return bool(_LIST_PROMPT_WORDS.search(message)) and not _CONTEXT_WORDS.search(message)
-    return False
-
-
-def _is_unreachable(exc: Exception) -> bool:
-    seen = set()
-    cause = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, (ConnectionRefusedError, OSError)) and not isinstance(cause, (ConnectionResetError, BrokenPipeError, TimeoutError)):
-            if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) is not None or "Name or service" in str(cause):
-                return True
-        if type(cause).__name__ == "ConnectError":
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
 
 
 class RequestClient:
@@ -290,43 +131,43 @@ class RequestClient:
         return redact(self.endpoint.base_url or OPENAI_BASE_URL, (self.endpoint.api_key,))
 
     def _classify(self, exc: Exception, attempt: int) -> Exception:
-        """Turn a client exception into _Retry or a user-facing error to raise."""
+        """Turn a client exception into Retry or a user-facing error to raise."""
         key = (self.endpoint.api_key,)
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
-            code = _error_code(exc)
-            message = redact(_error_message(exc), key)
+            code = error_code(exc)
+            message = redact(error_message(exc), key)
             if status == 429:
                 if code == "insufficient_quota" or "quota" in message.lower():
                     return ApiRefusedError(f"the API quota is exhausted (HTTP 429 insufficient_quota): {message}")
                 wait = retry_after(exc.response.headers if exc.response is not None else None)
                 wait = self._backoff(attempt) if wait is None else wait + random.uniform(0, 0.25 * wait + 0.05)
-                return _Retry(wait, "rate limited (HTTP 429)")
+                return Retry(wait, "rate limited (HTTP 429)")
             if status == 401:
                 return ApiRefusedError(f"the server at {self._where()} rejected the API key (HTTP 401): {message}")
             if status == 403:
                 return ApiRefusedError(f"access denied by {self._where()} (HTTP 403): {message}")
             if status == 404:
                 return ApiRefusedError(f"model {self.endpoint.model!r} or endpoint not found at {self._where()} (HTTP 404): {message}")
-            if status in (400, 413, 422) and (code == "context_length_exceeded" or _CONTEXT_WORDS.search(message)):
+            if status in (400, 413, 422) and (code == "context_length_exceeded" or CONTEXT_WORDS.search(message)):
                 smaller = smaller_max_tokens(message, self.max_tokens)
                 if smaller < 16:
                     return ApiRefusedError(f"the prompt alone fills the model's context: {message}")
                 self._warn(f"context length exceeded; retrying with max_tokens {smaller} (was {self.max_tokens})")
                 self.max_tokens = smaller
-                return _Retry(0.0, "context length")
+                return Retry(0.0, "context length")
             if status in (408, 409) or status >= 500:
-                return _Retry(self._backoff(attempt), f"server error (HTTP {status})")
+                return Retry(self._backoff(attempt), f"server error (HTTP {status})")
             return ApiRefusedError(f"the server refused the request (HTTP {status}): {message}")
         if isinstance(exc, openai.APITimeoutError):
-            return _Retry(self._backoff(attempt), f"no answer within {self.options.request_timeout:g}s")
+            return Retry(self._backoff(attempt), f"no answer within {self.options.request_timeout:g}s")
         if isinstance(exc, openai.APIConnectionError):
             # Fail fast only when the host cannot be reached at all (refused, unknown
             # name) and never has been; a connection dropped mid-answer is retried.
-            if self.succeeded == 0 and attempt >= 1 and _is_unreachable(exc):
+            if self.succeeded == 0 and attempt >= 1 and is_unreachable(exc):
                 cause = exc.__cause__ or exc
                 return ServerUnavailableError(f"cannot reach the server at {self._where()}: {redact(str(cause), key) or 'connection failed'}")
-            return _Retry(self._backoff(attempt), "connection failed")
+            return Retry(self._backoff(attempt), "connection failed")
         return exc
 
     def estimate_tokens(self, prompt: str | list[str]) -> int:
@@ -366,10 +207,10 @@ class RequestClient:
                     self.limiter.settle(reserved, reserved)
                     return None, attempt + rate_limited, reserved
                 self.limiter.settle(reserved, 0 if isinstance(exc, openai.APIConnectionError) else reserved)
-                if isinstance(prompt, list) and self.succeeded == 0 and _rejects_list_prompts(exc):
-                    raise _ListPromptsUnsupported() from None
+                if isinstance(prompt, list) and self.succeeded == 0 and rejects_list_prompts(exc):
+                    raise ListPromptsUnsupported() from None
                 outcome = self._classify(exc, attempt)
-                if not isinstance(outcome, _Retry):
+                if not isinstance(outcome, Retry):
                     raise outcome from None
                 if outcome.why.startswith("rate limited"):
                     rate_limited += 1
@@ -411,7 +252,7 @@ class RequestClient:
         if api == "completions" and self.list_prompts and len(prompts) > 1:
             try:
                 body, retries, reserved = await self._call(prompts)
-            except _ListPromptsUnsupported:
+            except ListPromptsUnsupported:
                 if self.list_prompts:
                     self.list_prompts = False
                     self._warn("the server failed a list-prompt request; sending one prompt per request from now on")

@@ -24,13 +24,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import prompts as prompt_mod
-from .answers import AnswerSource, RoundResult
+from .answers import AnswerSource
 from .client import OPENAI_BASE_URL, Endpoint, RequestClient
 from .config import GenerateConfig
 from .errors import Interrupted, UsageError, redact
 from .gate import RecordGate
 from .resources import default_seed_tasks_path
 from .rounds import AnsweredRound, RoundProcessor, RoundPrompt, sample_prompt_seeds
+from .scheduler import RoundScheduler
 from .seeds import SeedTask, load_seed_tasks, seeds_for_lang
 from .similarity import NearDuplicateIndex
 from .state import RunInfo, RunState, RunStats
@@ -41,10 +42,6 @@ from .tokenizers import tokenizer_for
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _succeeded(task: asyncio.Future) -> bool:
-    return task.done() and not task.cancelled() and task.exception() is None
 
 
 class Generator:
@@ -236,7 +233,6 @@ class Generator:
         return RequestClient(endpoint, self.config, max_tokens=max_tokens, warn=self.warn, http_client=self.http_client)
 
     async def _loop(self, store, processor, run, seed, target, earlier, max_tokens) -> tuple[str, int | None]:
-        cfg = self.config
         source = self._make_source(max_tokens)
         loop = asyncio.get_running_loop()
         main = asyncio.current_task()
@@ -249,69 +245,21 @@ class Generator:
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, on_signal, signum)
-        batch = cfg.request_batch_size
-        calls_per_round = source.calls_for(batch)
-        rounds_in_flight = max(1, -(-cfg.concurrency // calls_per_round))
-        next_round = store.state.next_request
+        batch = self.config.request_batch_size
         # A chat round cut short by --max_requests resumes at its first unsent prompt.
-        start = store.state.next_prompt if 0 <= store.state.next_prompt < batch else 0
-        scheduled_calls = 0
-        pending: dict[int, tuple[list[RoundPrompt], asyncio.Task, float, int]] = {}
+        rounds = RoundScheduler(self.config, source, self.stats, self.round_prompts, seed=seed,
+                                next_round=store.state.next_request,
+                                start=store.state.next_prompt if 0 <= store.state.next_prompt < batch else 0)
         stopped = "target reached"
-        budget_stop = False
         try:
             while len(store.records) < target:
-                # Keep `rounds_in_flight` rounds waiting on the server. Finished rounds wait
-                # here for their turn to be committed without holding a slot, so a slow
-                # commit never leaves the server idle; the buffer of finished rounds is bounded.
-                # With --concurrency 1 the run stays strictly one round at a time, as Stanford's did.
-                buffered = 4 * rounds_in_flight if rounds_in_flight > 1 else 1
-                while (
-                    sum(1 for entry in pending.values() if not entry[1].done() or buffered == 1) < rounds_in_flight
-                    and len(pending) < self._rounds_wanted(buffered, target - len(store.records))
-                ):
-                    if cfg.max_requests is not None and scheduled_calls >= cfg.max_requests:
-                        break
-                    size = batch - start
-                    if cfg.max_requests is not None and source.calls_for(2) == 2:  # one call per prompt
-                        size = min(size, cfg.max_requests - scheduled_calls)
-                    prompts = self.round_prompts(next_round, size, seed, start)
-                    texts = [prompt.text for prompt in prompts]
-                    worst = self._worst_case_cost(source, texts)
-                    if cfg.max_cost is not None:
-                        committed = self.stats.usage.cost(cfg.price_in, cfg.price_out)
-                        reserved = sum(entry[2] for entry in pending.values())
-                        if committed + reserved + worst > cfg.max_cost:
-                            budget_stop = True
-                            break
-                    task = asyncio.ensure_future(source.answer(texts))
-                    pending[next_round] = (prompts, task, worst, start)
-                    scheduled_calls += source.calls_for(size)
-                    next_round += 1
-                    start = 0
-                if not pending:
-                    if budget_stop:
-                        spent = self.stats.usage.cost(cfg.price_in, cfg.price_out)
-                        stopped = f"--max_cost ${cfg.max_cost:g} reached (spent ${spent:.4f}; another round could pass it)"
-                    else:
-                        stopped = f"--max_requests {cfg.max_requests} reached"
+                rounds.send(target - len(store.records))
+                if not rounds.pending:
+                    stopped = rounds.why_nothing_was_sent()
                     break
-                round_number = min(pending)
-                if not pending[round_number][1].done():
-                    waiting = {entry[1] for entry in pending.values() if not entry[1].done()}
-                    done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-                    for finished in done:
-                        if not finished.cancelled() and finished.exception() is not None:
-                            raise finished.exception()  # a refusal (bad key, quota) stops the run at once
-                    continue
-                # This round and the finished ones right after it, committed together.
-                finished = []
-                while round_number in pending and _succeeded(pending[round_number][1]):
-                    prompts, task, _, first = pending.pop(round_number)
-                    finished.append(AnsweredRound(round_number, first, prompts, task.result()))
-                    round_number += 1
+                finished = await rounds.finished()
                 if not finished:
-                    pending[round_number][1].result()  # raises the refusal that ended it
+                    continue
                 # Parsing, de-duplication and the commit's fsyncs run in a worker thread so
                 # the event loop keeps receiving the other rounds' responses meanwhile.
                 # Commits stay strictly in order: the next one starts after this one ends.
@@ -328,43 +276,10 @@ class Generator:
                 raise
             stopped = f"interrupted by {signal.Signals(caught[0]).name}"
         finally:
-            for entry in pending.values():
-                task = entry[1]
-                if _succeeded(task):
-                    self._add_unused(task.result())  # answered and paid for, but not needed
-                task.cancel()
-            # Requests on the wire when the run stopped (prompts not yet sent are not counted).
-            self.stats.usage.abandoned_calls += source.in_flight
-            await asyncio.gather(*(entry[1] for entry in pending.values()), return_exceptions=True)
+            await rounds.abandon()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
-            await source.close()
         return stopped, (caught[0] if caught else None)
-
-    def _add_usage(self, result: RoundResult) -> None:
-        self.stats.add_usage(result.api_calls, result.retries, result.prompt_tokens, result.completion_tokens)
-
-    def _add_unused(self, result: RoundResult) -> None:
-        """A round answered (and billed) after the target was reached: usage only, no records."""
-        self.stats.usage.unused_rounds += 1
-        self._add_usage(result)
-
-    def _rounds_wanted(self, limit: int, remaining: int) -> int:
-        """Rounds to keep in flight: the concurrency allows ``limit``, but near the
-        target only as many as the yield so far says are needed, so the last
-        rounds do not pay for completions that would be thrown away."""
-        rounds, kept = self.stats.usage.rounds, self.stats.kept
-        if rounds == 0 or kept == 0:
-            return limit
-        return max(1, min(limit, -(-remaining // max(1, int(kept / rounds))) + 1))
-
-    def _worst_case_cost(self, source: AnswerSource, texts: list[str]) -> float:
-        """The most one round can cost: every prompt token plus max_tokens per prompt."""
-        cfg = self.config
-        if not (cfg.price_in or cfg.price_out):
-            return 0.0
-        prompt_tokens = sum(len(t.encode("utf-8")) // 2 + 1 for t in texts)  # generous: ≥ real token counts
-        return (prompt_tokens * cfg.price_in + len(texts) * source.max_tokens * cfg.price_out) / 1e6
 
     def _commit_rounds(self, store, processor, run, rounds: list[AnsweredRound], seed, target, earlier, source) -> None:
         """Process finished rounds in request order and commit them to regen.json together.
@@ -383,11 +298,11 @@ class Generator:
                 # state stays right after the target's round, so a later run with a higher
                 # target asks for them again and the data matches one uninterrupted run.
                 for unused in rounds[position:]:
-                    self._add_unused(unused.result)
+                    self.stats.add_unused(unused.result)
                 used = position
                 break
             self.stats.usage.rounds += 1
-            self._add_usage(answered.result)
+            self.stats.add_answered(answered.result)
             kept.extend(processor.process(answered, room))
         last = rounds[used - 1]
         done = last.first + len(last.prompts)

@@ -63,6 +63,15 @@ class RunStats:
         u.prompt_tokens += prompt_tokens
         u.completion_tokens += completion_tokens
 
+    def add_answered(self, result) -> None:
+        """What an answered round (a :class:`~alpaca_gen.answers.RoundResult`) cost."""
+        self.add_usage(result.api_calls, result.retries, result.prompt_tokens, result.completion_tokens)
+
+    def add_unused(self, result) -> None:
+        """A round answered (and billed) after the target was reached: usage only, no records."""
+        self.usage.unused_rounds += 1
+        self.add_answered(result)
+
     @property
     def kept(self) -> int:
         return self.funnel.kept

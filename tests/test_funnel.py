@@ -10,7 +10,6 @@ import json
 import random
 
 import openai
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

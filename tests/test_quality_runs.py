@@ -11,10 +11,10 @@ import pytest
 
 try:
     from tests.defects import FIXES, defect_tasks, render_tasks
-    from tests.fakeserver import Reply, format_completion_text, generate_tasks
+    from tests.fakeserver import Reply, generate_tasks
 except ImportError:  # tests/ not importable as a package
     from defects import FIXES, defect_tasks, render_tasks
-    from fakeserver import Reply, format_completion_text, generate_tasks
+    from fakeserver import Reply, generate_tasks
 
 from alpaca_gen.answers import Choice, RoundResult, Unusable
 from alpaca_gen.check import check_file, check_records

@@ -1,0 +1,132 @@
+"""Rounds in flight: which to send next, which have come back in order, what to abandon.
+
+Up to ``rounds_in_flight`` rounds wait on the answer source at once, a bounded
+buffer of answered ones waits for its turn to be committed, and near the target
+only as many rounds are sent as the yield so far says are needed. Budgets
+(--max_requests, --max_cost) stop the sending, never a round half sent.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Callable
+
+from .answers import AnswerSource
+from .config import GenerateConfig
+from .rounds import AnsweredRound, RoundPrompt
+from .state import RunStats
+
+
+def _succeeded(task: asyncio.Future) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None
+
+
+@dataclass
+class _Pending:
+    prompts: list[RoundPrompt]
+    task: asyncio.Task
+    worst_cost: float  # the most this round can cost, reserved against --max_cost
+    first: int  # its first prompt
+
+
+class RoundScheduler:
+    def __init__(self, config: GenerateConfig, source: AnswerSource, stats: RunStats,
+                 round_prompts: Callable[[int, int, int, int], list[RoundPrompt]], *, seed: int, next_round: int,
+                 start: int):
+        self.config = config
+        self.source = source
+        self.stats = stats
+        self.round_prompts = round_prompts
+        self.seed = seed
+        self.next_round = next_round
+        self.start = start  # first prompt of the next round (a round cut by --max_requests resumes mid-way)
+        self.rounds_in_flight = max(1, -(-config.concurrency // source.calls_for(config.request_batch_size)))
+        self.scheduled_calls = 0
+        self.budget_stop = False
+        self.pending: dict[int, _Pending] = {}
+
+    def send(self, remaining: int) -> None:
+        """Keep ``rounds_in_flight`` rounds waiting on the server. Finished rounds wait for
+        their turn to be committed without holding a slot, so a slow commit never leaves the
+        server idle; the buffer of finished rounds is bounded. With --concurrency 1 the run
+        stays strictly one round at a time, as Stanford's did."""
+        cfg, source = self.config, self.source
+        buffered = 4 * self.rounds_in_flight if self.rounds_in_flight > 1 else 1
+        while (
+            sum(1 for entry in self.pending.values() if not entry.task.done() or buffered == 1) < self.rounds_in_flight
+            and len(self.pending) < self._rounds_wanted(buffered, remaining)
+        ):
+            if cfg.max_requests is not None and self.scheduled_calls >= cfg.max_requests:
+                return
+            size = cfg.request_batch_size - self.start
+            if cfg.max_requests is not None and source.calls_for(2) == 2:  # one call per prompt
+                size = min(size, cfg.max_requests - self.scheduled_calls)
+            prompts = self.round_prompts(self.next_round, size, self.seed, self.start)
+            texts = [prompt.text for prompt in prompts]
+            worst = self._worst_case_cost(texts)
+            if cfg.max_cost is not None:
+                committed = self.stats.usage.cost(cfg.price_in, cfg.price_out)
+                reserved = sum(entry.worst_cost for entry in self.pending.values())
+                if committed + reserved + worst > cfg.max_cost:
+                    self.budget_stop = True
+                    return
+            task = asyncio.ensure_future(source.answer(texts))
+            self.pending[self.next_round] = _Pending(prompts, task, worst, self.start)
+            self.scheduled_calls += source.calls_for(size)
+            self.next_round += 1
+            self.start = 0
+
+    def why_nothing_was_sent(self) -> str:
+        cfg = self.config
+        if self.budget_stop:
+            spent = self.stats.usage.cost(cfg.price_in, cfg.price_out)
+            return f"--max_cost ${cfg.max_cost:g} reached (spent ${spent:.4f}; another round could pass it)"
+        return f"--max_requests {cfg.max_requests} reached"
+
+    async def finished(self) -> list[AnsweredRound]:
+        """The next round in order and the finished ones right after it (to be committed
+        together), or [] after waiting for any answer when the next one is not in yet."""
+        round_number = min(self.pending)
+        if not self.pending[round_number].task.done():
+            waiting = {entry.task for entry in self.pending.values() if not entry.task.done()}
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # a refusal (bad key, quota) stops the run at once
+            return []
+        finished = []
+        while round_number in self.pending and _succeeded(self.pending[round_number].task):
+            entry = self.pending.pop(round_number)
+            finished.append(AnsweredRound(round_number, entry.first, entry.prompts, entry.task.result()))
+            round_number += 1
+        if not finished:
+            self.pending[round_number].task.result()  # raises the refusal that ended it
+        return finished
+
+    async def abandon(self) -> None:
+        """Stop what is still in flight: answered rounds are billed but not used; requests
+        on the wire are counted as abandoned (prompts not yet sent are not)."""
+        for entry in self.pending.values():
+            if _succeeded(entry.task):
+                self.stats.add_unused(entry.task.result())
+            entry.task.cancel()
+        self.stats.usage.abandoned_calls += self.source.in_flight
+        await asyncio.gather(*(entry.task for entry in self.pending.values()), return_exceptions=True)
+        await self.source.close()
+
+    def _rounds_wanted(self, limit: int, remaining: int) -> int:
+        """Rounds to keep in flight: the concurrency allows ``limit``, but near the
+        target only as many as the yield so far says are needed, so the last
+        rounds do not pay for completions that would be thrown away."""
+        rounds, kept = self.stats.usage.rounds, self.stats.kept
+        if rounds == 0 or kept == 0:
+            return limit
+        return max(1, min(limit, -(-remaining // max(1, int(kept / rounds))) + 1))
+
+    def _worst_case_cost(self, texts: list[str]) -> float:
+        """The most one round can cost: every prompt token plus max_tokens per prompt."""
+        cfg = self.config
+        if not (cfg.price_in or cfg.price_out):
+            return 0.0
+        prompt_tokens = sum(len(t.encode("utf-8")) // 2 + 1 for t in texts)  # generous: ≥ real token counts
+        return (prompt_tokens * cfg.price_in + len(texts) * self.source.max_tokens * cfg.price_out) / 1e6
