@@ -123,19 +123,25 @@ class ObjectFile:
     locations: list[str]
 
 
-def read_objects(path: str | Path) -> ObjectFile:
-    """Every value of a JSON list, or every line of a JSONL file; malformed JSON is an error naming its place."""
+def read_text_file(path: str | Path, what: str = "input file") -> str:
+    """A UTF-8 text file (a BOM is dropped); each way of failing is one user-facing error."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise NoInputError(f"input file not found: {path}") from None
+        raise NoInputError(f"{what} not found: {path}") from None
     except IsADirectoryError:
-        raise NoInputError(f"{path} is a directory, not a data file") from None
+        raise NoInputError(f"{what} is a directory: {path}") from None
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
-        raise NoInputError(f"cannot read {path}: {exc.strerror}") from None
+        raise NoInputError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
+def read_objects(path: str | Path) -> ObjectFile:
+    """Every value of a JSON list, or every line of a JSONL file; malformed JSON is an error naming its place."""
+    path = Path(path)
+    text = read_text_file(path)
     if text.lstrip().startswith("["):
         try:
             objects = json.loads(text)

@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DataError, NoInputError
+from .errors import DataError
+from .records import read_text_file
 
 LANGS = ("en", "ko")
 REQUIRED_FIELDS = ("id", "instruction", "instances")
@@ -80,18 +81,7 @@ def _parse_record(obj: object, line: int) -> tuple[SeedTask | None, str | None]:
 def read_seed_file(path: str | Path) -> tuple[list[SeedTask], list[SeedProblem]]:
     """Read every record, collecting problems instead of stopping at the first."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise NoInputError(f"seed file not found: {path}") from None
-    except IsADirectoryError:
-        raise NoInputError(f"seed file is a directory: {path}") from None
-    except OSError as exc:
-        raise NoInputError(f"cannot read seed file {path}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    text = read_text_file(path, "seed file")
     tasks: list[SeedTask] = []
     problems: list[SeedProblem] = []
     seen_ids: dict[str, int] = {}

@@ -41,6 +41,9 @@ KO_TASK = "다음 글을 한 문장으로 요약해 주세요."
     # From the held-out SmolLM2 completions (en-completions-12): a lone label, its field on the next line.
     ("en", EN_TASK, "Help them with their job.\n9. Input:\nYou know a friend's mother who lives abroad.", "Help them with their job."),
     ("ko", KO_TASK, "친구에게 안부를 전하세요.\n7. 입력:\n외국에 사는 친구", "친구에게 안부를 전하세요."),
+    # From a real llama.cpp run (SmolLM2-135M, Korean): every line numbered anew, an Output, then an Input.
+    ("ko", KO_TASK, "'{12, 17}'\n6. Output: {\"Name\": \"\"}\n7. Input: \"{\"n\": 1}\"", "'{12, 17}'"),
+    ("en", EN_TASK, "Twelve.\n6. Output: 12\n7. Input: 4 and 5", "Twelve."),
 ])
 def test_an_output_running_into_the_next_task_is_cut_there(lang, instruction, output, kept):
     record, fixes, drops = fixed(instruction, "", output, lang)
@@ -300,3 +303,15 @@ def test_no_seed_is_flagged():
 
     report = check_file(str(REPO / "seed_tasks.jsonl"))
     assert report.records == 376 and report.flagged == 0, json.dumps(report.as_dict(), ensure_ascii=False)[:2000]
+
+
+def test_the_readme_explains_every_reason():
+    """Each drop or fix reason a run can print has a line in the README's tables."""
+    from alpaca_gen.filters import REASONS as FIELD_REASONS
+    from alpaca_gen.quality import REASONS as QUALITY_REASONS
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    parse_and_run = ("garbled", "empty_completion", "no_tasks_in_completion", "truncated", "malformed",
+                     "empty_instruction", "near_duplicate", "over_target")
+    missing = [r for r in (*FIELD_REASONS, *QUALITY_REASONS, *parse_and_run) if f"`{r}`" not in readme]
+    assert not missing, missing

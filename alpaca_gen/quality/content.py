@@ -129,14 +129,21 @@ _REFUSAL_WORDS_EN = ("as an", "as a ", "i'm", "i am", "i cannot", "i can't", "i 
 _REFUSAL_WORDS_KO = ("모델", "죄송", "접속", "접근", "AI", "인공", "챗봇", "비서")
 
 
+def _search_hinted(text: str, english: tuple, korean: tuple) -> "re.Match | None":
+    """The first match of an English or a Korean pattern, each tried only when the text holds
+    one of its hint words (most texts hold none, and skip the regexes)."""
+    hints, pattern = english
+    low = text.lower()
+    match = pattern.search(text) if any(hint in low for hint in hints) else None
+    if match is None and not text.isascii():
+        hints, pattern = korean
+        match = pattern.search(text) if any(hint in text for hint in hints) else None
+    return match
+
+
 def refusal(record: Record, ctx: QualityContext):
     text = record.output
-    low = text.lower()
-    match = None
-    if any(word in low for word in _REFUSAL_WORDS_EN):
-        match = _REFUSAL_EN.search(text)
-    if match is None and not text.isascii() and any(word in text for word in _REFUSAL_WORDS_KO):
-        match = _REFUSAL_KO.search(text)
+    match = _search_hinted(text, (_REFUSAL_WORDS_EN, _REFUSAL_EN), (_REFUSAL_WORDS_KO, _REFUSAL_KO))
     if match:
         return Finding("refusal", "output", "drop", excerpt(text, max(0, match.start() - 10)))
     return None
@@ -167,12 +174,7 @@ _MEDIA_HINTS_KO = ("첨부", "사진", "이미지", "그림", "영상", "스크�
 def unseen_content(record: Record, ctx: QualityContext):
     for name in ("input", "instruction"):
         text = getattr(record, name)
-        low = text.lower()
-        match = None
-        if any(hint in low for hint in _MEDIA_HINTS_EN):
-            match = _UNSEEN_MEDIA.search(text)
-        if match is None and not text.isascii() and any(hint in text for hint in _MEDIA_HINTS_KO):
-            match = _UNSEEN_MEDIA_KO.search(text)
+        match = _search_hinted(text, (_MEDIA_HINTS_EN, _UNSEEN_MEDIA), (_MEDIA_HINTS_KO, _UNSEEN_MEDIA_KO))
         if match:
             return Finding("unseen_content", name, "drop", excerpt(text, match.start()))
     both = record.instruction + "\n" + record.input

@@ -30,8 +30,9 @@ def structure_leak(text: str, field: str | None = None) -> int | None:
     ``<noinput>`` line, or a numbered Input/Output label that cannot be part of an
     answer: one alone on its line (the format puts the field on the next line), the
     field's own label opening it (``field`` is "input" or "output"), one followed by
-    ``<noinput>``, or an Input and an Output with the same number.
-    "2. Output: the sorted list" in a list of steps is not one.
+    ``<noinput>``, an Input and an Output with the same number, or an Output label
+    followed by an Input label (the next task has begun). "1. Input: a list / 2.
+    Output: the sorted list" in a list of steps is not one.
     """
     if not text:
         return None
@@ -39,6 +40,7 @@ def structure_leak(text: str, field: str | None = None) -> int | None:
     if ":" in text or "：" in text:
         numbered = list(_NUMBERED_LABEL.finditer(text))
         by_number: dict[str, set[str]] = {}
+        first_output = None
         for match in numbered:
             label = match.group(2).lower()
             kind = "instruction" if label in _INSTRUCTION_WORDS else ("input" if label in ("input", "입력") else "output")
@@ -52,6 +54,11 @@ def structure_leak(text: str, field: str | None = None) -> int | None:
             kinds.add(kind)
             if len(kinds) == 2:
                 found.append(min(m.start() for m in numbered if m.group(1) == match.group(1)))
+                break
+            if kind == "output" and first_output is None:
+                first_output = match.start()
+            elif kind == "input" and first_output is not None:
+                found.append(first_output)  # an Output, then an Input: the next task has begun
                 break
         bare = _BARE_INSTRUCTION.search(text)
         if bare:
