@@ -27,7 +27,7 @@ from . import prompts as prompt_mod
 from .answers import AnswerSource
 from .client import OPENAI_BASE_URL, Endpoint, RequestClient
 from .config import GenerateConfig
-from .errors import Interrupted, UsageError, redact
+from .errors import AlpacaGenError, Interrupted, UsageError, redact
 from .gate import RecordGate
 from .resources import default_seed_tasks_path
 from .rounds import AnsweredRound, RoundProcessor, RoundPrompt, sample_prompt_seeds
@@ -93,7 +93,7 @@ class Generator:
             out.append(RoundPrompt(examples, self.render(examples)))
         return out
 
-    def _settings(self, seed: int) -> dict:
+    def _settings(self, seed: int, tokenizer: str) -> dict:
         """What a runs.jsonl line says about how the run was made (never the key)."""
         cfg = self.config
         return {
@@ -102,7 +102,7 @@ class Generator:
             "request_batch_size": cfg.request_batch_size, "num_prompt_instructions": cfg.num_prompt_instructions,
             "temperature": cfg.temperature, "top_p": cfg.top_p, "max_tokens": cfg.max_tokens,
             "concurrency": cfg.concurrency, "similarity_threshold": cfg.similarity_threshold,
-            "tokenizer": tokenizer_for(cfg.lang, cfg.tokenizer).name,
+            "tokenizer": tokenizer,
             "prompt": cfg.prompt_path or f"shipped prompts/{cfg.lang}.txt",
             "seed_tasks": str(cfg.seed_tasks_path or "shipped seed_tasks.jsonl"),
         }
@@ -170,37 +170,57 @@ class Generator:
         earlier = state.totals
         # A smaller limit learned from a context-length error is kept.
         max_tokens = state.max_tokens if state.max_tokens is not None and state.max_tokens < cfg.max_tokens else cfg.max_tokens
+        tokenizer = tokenizer_for(cfg.lang, cfg.tokenizer)
+        processor = self._processor(store, tokenizer)
+        run = RunInfo(uuid.uuid4().hex[:12], "generate", _now(), len(store.records), self._settings(seed, tokenizer.name),
+                      self.stats)
+        started = time.monotonic()
+        try:
+            stopped_because, interrupted = self._generate(store, processor, run, seed, earlier, max_tokens)
+        except AlpacaGenError as exc:
+            # A refusal or a server that stays down: the run's numbers so far still go into the
+            # totals and runs.jsonl, then the error is reported as usual.
+            self._close_run(store, run, earlier, seed, started, f"stopped by an error: {redact(str(exc), (self.api_key,))}",
+                            report=False)
+            raise
+        summary = self._close_run(store, run, earlier, seed, started, stopped_because)
+        if interrupted is not None:
+            raise Interrupted(interrupted)
+        return summary
 
-        index = NearDuplicateIndex(tokenizer_for(cfg.lang, cfg.tokenizer), cfg.similarity_threshold,
-                                   similarity_stats=cfg.similarity_stats)
+    def _processor(self, store: RegenStore, tokenizer) -> RoundProcessor:
+        cfg = self.config
+        index = NearDuplicateIndex(tokenizer, cfg.similarity_threshold, similarity_stats=cfg.similarity_stats)
         for task in self.seeds:
             index.add(task.instruction)
         for record in store.records:
             index.add(record.instruction)
         gate = RecordGate(cfg.lang, prompt_mod.shipped_prompt_texts() + [self.template.header])
-        processor = RoundProcessor(
+        return RoundProcessor(
             lang=cfg.lang, api=cfg.api, model=self.model, num_prompt_instructions=cfg.num_prompt_instructions,
             index=index, gate=gate, funnel=self.stats.funnel, similarity_stats=cfg.similarity_stats, warn=self.warn,
         )
-        run = RunInfo(uuid.uuid4().hex[:12], "generate", _now(), len(store.records), self._settings(seed), self.stats)
-        target = cfg.num_instructions_to_generate
-        started = time.monotonic()
-        stopped_because = "target reached"
-        interrupted: int | None = None
+
+    def _generate(self, store, processor, run, seed, earlier, max_tokens) -> tuple[str, int | None]:
+        """The rounds, with the progress bar: why the run stopped, and the signal that stopped it."""
+        target = self.config.num_instructions_to_generate
+        progress = self.config.progress
         self._bar = tqdm(
             total=target, initial=min(len(store.records), target), unit="instr", desc="kept",
-            disable=(not cfg.progress) if cfg.progress is not None else None, file=self.err, dynamic_ncols=True,
+            disable=(not progress) if progress is not None else None, file=self.err, dynamic_ncols=True,
         )
         try:
             if len(store.records) >= target:
-                stopped_because = f"{store.path.name} already has {len(store.records)} records (target {target})"
-            else:
-                stopped_because, interrupted = asyncio.run(
-                    self._loop(store, processor, run, seed, target, earlier, max_tokens)
-                )
+                return f"{store.path.name} already has {len(store.records)} records (target {target})", None
+            return asyncio.run(self._loop(store, processor, run, seed, target, earlier, max_tokens))
         finally:
             self._bar.close()
             self._bar = None
+
+    def _close_run(self, store, run, earlier, seed, started, stopped_because, *, report: bool = True) -> dict:
+        """Totals into the run state, then summary.json, the runs.jsonl line and the printed
+        summary (after an error, only the totals and the runs.jsonl line: the error says the rest)."""
+        cfg = self.config
         totals = earlier.merged(self.stats)
         if self.stats.usage.rounds or self.stats.usage.unused_rounds or self.stats.usage.abandoned_calls:
             # Tokens of rounds answered but not committed were paid for too: keep them in the
@@ -211,19 +231,19 @@ class Generator:
             run.updated = _now()
             store.commit([], final)
         outcome = RunOutcome(
-            output=str(store.path), records_in_file=len(store.records), target=target, stopped_because=stopped_because,
-            lang=cfg.lang, model=self.model, api=cfg.api, seed=seed, run_id=run.run_id,
-            elapsed=time.monotonic() - started, this_run=self.stats, all_runs=totals,
+            output=str(store.path), records_in_file=len(store.records), target=cfg.num_instructions_to_generate,
+            stopped_because=stopped_because, lang=cfg.lang, model=self.model, api=cfg.api, seed=seed,
+            run_id=run.run_id, elapsed=time.monotonic() - started, this_run=self.stats, all_runs=totals,
             price_in=cfg.price_in, price_out=cfg.price_out,
         )
         summary = outcome.as_dict()
-        write_summary(store.output_dir, summary)
+        if report:
+            write_summary(store.output_dir, summary)
         line = run_line(run, ended=_now(), records_after=len(store.records), stopped_because=stopped_because)
         line["elapsed_seconds"] = summary["this_run"]["elapsed_seconds"]
         store.runs.append(line)
-        print("\n".join(outcome.lines()), file=self.out, flush=True)
-        if interrupted is not None:
-            raise Interrupted(interrupted)
+        if report:
+            print("\n".join(outcome.lines()), file=self.out, flush=True)
         return summary
 
     def _make_source(self, max_tokens: int) -> AnswerSource:

@@ -342,3 +342,20 @@ def test_generate_with_a_config_applies_the_flags_given_with_it(fake, tmp_path, 
     with pytest.raises(UsageError, match="unknown option"):
         generate(config, num_instructions=9)
     capsys.readouterr()
+
+
+def test_a_refused_run_still_gets_its_runs_jsonl_line(fake, run_cli, tmp_path, util):
+    """A quota stop after some rounds: the numbers so far go into the totals and runs.jsonl,
+    named after the error, not left for the next run to call a crash."""
+    out = tmp_path / "out"
+    first = run_cli(*gen(fake, out, "--max_requests", 1, target=TARGET * 10))
+    assert first.returncode == 0, first.stderr
+    fake.enqueue(Reply(" Name a color.\n4. Input:\n<noinput>\n4. Output:\nBlue."), Error.quota())
+    second = run_cli(*gen(fake, out, "--concurrency", 1, target=TARGET * 10))
+    util.assert_clean_error(second, ApiRefusedError.exit_code)
+    runs = [json.loads(line) for line in (out / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["stopped_because"].split(":")[0] for r in runs] == ["--max_requests 1 reached", "stopped by an error"]
+    assert "quota" in runs[1]["stopped_because"] and util.SECRET not in runs[1]["stopped_because"]
+    state = json.loads((out / ".alpaca-gen" / "state.json").read_text(encoding="utf-8"))
+    assert state["totals"]["api_calls"] == sum(r["stats"]["api_calls"] for r in runs)
+    util.assert_no_secret(second, out)
