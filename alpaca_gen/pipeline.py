@@ -12,6 +12,7 @@ can run the whole pipeline in-process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -26,9 +27,10 @@ from tqdm import tqdm
 from . import prompts as prompt_mod
 from .answers import AnswerSource
 from .client import OPENAI_BASE_URL, Endpoint, RequestClient
-from .config import GenerateConfig
+from .config import GenerateConfig, with_local_defaults
 from .errors import AlpacaGenError, Interrupted, UsageError, redact
 from .gate import RecordGate
+from .local import LocalServer, default_threads, resolve_model
 from .resources import default_seed_tasks_path
 from .rounds import AnsweredRound, RoundProcessor, RoundPrompt, sample_prompt_seeds
 from .scheduler import RoundScheduler
@@ -50,12 +52,24 @@ class Generator:
     def __init__(self, config: GenerateConfig, *, store: RegenStore | None = None, source: AnswerSource | None = None,
                  http_client=None, out=None, err=None):
         config.validate()
+        # --local: a model of our own, checked before anything is written or sent.
+        self.local_model = resolve_model(config.local_model) if config.runs_locally else None
+        if self.local_model is not None:
+            config = with_local_defaults(config)
+            if config.lang == "ko" and not self.local_model.writes_korean:
+                raise UsageError(
+                    f"--local runs the bundled {self.local_model.name}, which writes no Korean, so a Korean run would "
+                    "spend minutes on answers the Korean rules drop; pass --local_model PATH.gguf with a model that "
+                    "writes Korean, or --base_url of a server running one"
+                )
         self.config = config
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.model = config.model
         self.base_url = config.base_url or os.environ.get("OPENAI_BASE_URL") or None
         self.api_key = config.api_key or os.environ.get("OPENAI_API_KEY") or ""
+        if self.local_model is not None:  # our own server: no endpoint from the environment, no key sent to it
+            self.base_url, self.api_key, self.model = None, "", self.local_model.name
         self.store = store
         self.source = source
         self.http_client = http_client
@@ -71,6 +85,8 @@ class Generator:
         self.template = prompt_mod.load_template(config.lang, config.prompt_path)
         self.stats = RunStats()
         self._bar = None
+        self._sent = 0  # API calls sent this run, for the progress bar
+        self._dropped = 0
 
     # -- helpers ---------------------------------------------------------------------------
     def warn(self, message: str) -> None:
@@ -105,6 +121,8 @@ class Generator:
             "tokenizer": tokenizer,
             "prompt": cfg.prompt_path or f"shipped prompts/{cfg.lang}.txt",
             "seed_tasks": str(cfg.seed_tasks_path or "shipped seed_tasks.jsonl"),
+            **({"local_model": str(self.local_model.path), "local_threads": cfg.local_threads or default_threads()}
+               if self.local_model is not None else {}),
         }
 
     # -- dry run -------------------------------------------------------------------------------
@@ -134,17 +152,42 @@ class Generator:
     def run(self) -> dict:
         if self.config.dry_run:
             return self.dry_run()
-        if not self.api_key and not self.base_url and self.source is None:
+        if not self.api_key and not self.base_url and self.source is None and self.local_model is None:
             raise UsageError(
-                "no API key: set OPENAI_API_KEY or pass --api_key "
-                "(for a local server such as vLLM, llama.cpp or Ollama pass --base_url; it needs no key)"
+                "no API key: set OPENAI_API_KEY or pass --api_key (or --local to run the bundled model; "
+                "for a server such as vLLM, llama.cpp or Ollama pass --base_url; it needs no key)"
             )
         store = self.store or RegenStore(self.config.output_dir)
         store.open()
         try:
-            return self._run_with_store(store)
+            with self._local_server(store):
+                return self._run_with_store(store)
         finally:
             store.close()
+
+    @contextlib.contextmanager
+    def _local_server(self, store: RegenStore):
+        """--local: start our own model server for the run, and stop it whatever ends the run."""
+        if self.local_model is None or self.source is not None:
+            yield None
+            return
+        cfg, model = self.config, self.local_model
+        threads = cfg.local_threads or default_threads()
+        # Room for the longest of 32 sample prompts (two bytes a token: generous) and the completion;
+        # a longer prompt later gets a smaller max_tokens from the context-length retry.
+        longest = max(len(p.text.encode("utf-8")) // 2 for p in self.round_prompts(0, 32, 0))
+        n_ctx = min(32768, -(-(longest + cfg.max_tokens + 256) // 512) * 512)
+        server = LocalServer(model, n_ctx=n_ctx, threads=threads, log_path=store.state_dir / "local-server.log")
+        with server:
+            self.base_url = server.base_url
+            self.warn(
+                f"--local: {model.name} on {server.base_url} ({threads} thread{'s' if threads > 1 else ''}, "
+                f"context {n_ctx}, pid {server.process.pid}), ready in {server.started_in:.1f}s"
+                + (". A model this small writes poor tasks: use it to try alpaca-gen; for data, point --base_url at "
+                   "a real model (vLLM, llama.cpp, Ollama) or use OpenAI (--model_name, OPENAI_API_KEY)"
+                   if model.bundled else "")
+            )
+            yield server
 
     def _resume_seed(self, state: RunState) -> int:
         cfg = self.config
@@ -212,7 +255,15 @@ class Generator:
         try:
             if len(store.records) >= target:
                 return f"{store.path.name} already has {len(store.records)} records (target {target})", None
-            return asyncio.run(self._loop(store, processor, run, seed, target, earlier, max_tokens))
+            # The commit thread's Python work would hold the GIL for the default 5 ms at a time,
+            # keeping the event loop from answers that have arrived: switch ten times as often
+            # while the run goes (bench/bench_concurrency.py, 480 requests: 0.99x -> 1.00x of the plain client).
+            interval = sys.getswitchinterval()
+            sys.setswitchinterval(0.0005)
+            try:
+                return asyncio.run(self._loop(store, processor, run, seed, target, earlier, max_tokens))
+            finally:
+                sys.setswitchinterval(interval)
         finally:
             self._bar.close()
             self._bar = None
@@ -250,7 +301,9 @@ class Generator:
         if self.source is not None:
             return self.source
         endpoint = Endpoint(self.model, self.base_url, self.api_key, self.config.api, prompt_mod.stop_sequences(self.template))
-        return RequestClient(endpoint, self.config, max_tokens=max_tokens, warn=self.warn, http_client=self.http_client)
+        # llama.cpp's server takes one prompt per request: ours is known not to take lists.
+        return RequestClient(endpoint, self.config, max_tokens=max_tokens, warn=self.warn, http_client=self.http_client,
+                             list_prompts=self.local_model is None)
 
     async def _loop(self, store, processor, run, seed, target, earlier, max_tokens) -> tuple[str, int | None]:
         source = self._make_source(max_tokens)
@@ -271,31 +324,50 @@ class Generator:
                                 next_round=store.state.next_request,
                                 start=store.state.next_prompt if 0 <= store.state.next_prompt < batch else 0)
         stopped = "target reached"
+        # Parsing, the rules, de-duplication and the commit's fsyncs run in a worker thread,
+        # one commit at a time and strictly in round order, while this loop goes on sending
+        # requests and receiving answers: a commit never leaves the server idle.
+        committing: asyncio.Future | None = None
+        in_commit = 0  # rounds in the commit under way
         try:
-            while len(store.records) < target:
-                rounds.send(target - len(store.records))
-                if not rounds.pending:
-                    stopped = rounds.why_nothing_was_sent()
+            while True:
+                if committing is not None and committing.done():
+                    committing.result()
+                    committing, in_commit = None, 0
+                if len(store.records) >= target and committing is None:
                     break
-                finished = await rounds.finished()
-                if not finished:
+                sent = rounds.scheduled_calls
+                rounds.send(target - len(store.records), in_commit)
+                if rounds.scheduled_calls != sent:
+                    self._sent = rounds.scheduled_calls
+                    self._show_progress(refresh=True)  # the bar moves from the first request on
+                if committing is None:
+                    finished = rounds.take_finished()
+                    for answered in finished:
+                        # Billed now, not when committed: --max_cost must see it while the commit runs.
+                        self.stats.add_answered(answered.result)
+                    if finished:
+                        committing, in_commit = asyncio.ensure_future(asyncio.to_thread(
+                            self._commit_rounds, store, processor, run, finished, seed, target, earlier, source)), len(finished)
+                        continue
+                    if not rounds.pending:
+                        stopped = rounds.why_nothing_was_sent()
+                        break
+                waiting = rounds.waiting() | ({committing} if committing is not None else set())
+                if not waiting:
                     continue
-                # Parsing, de-duplication and the commit's fsyncs run in a worker thread so
-                # the event loop keeps receiving the other rounds' responses meanwhile.
-                # Commits stay strictly in order: the next one starts after this one ends.
-                commit = asyncio.ensure_future(asyncio.to_thread(
-                    self._commit_rounds, store, processor, run, finished, seed, target, earlier, source
-                ))
-                try:
-                    await asyncio.shield(commit)
-                except asyncio.CancelledError:
-                    await commit  # a signal arrived mid-commit: let the commit finish, then stop
-                    raise
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                rounds.raise_refusals(done - {committing})
         except asyncio.CancelledError:
+            if committing is not None and not committing.done():
+                await committing  # a signal arrived mid-commit: let the commit finish, then stop
             if not caught:
                 raise
             stopped = f"interrupted by {signal.Signals(caught[0]).name}"
         finally:
+            if committing is not None and not committing.done():
+                # Stopped by an error while a commit runs: the store takes one commit at a time.
+                await asyncio.wait({committing})
             await rounds.abandon()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
@@ -318,11 +390,10 @@ class Generator:
                 # state stays right after the target's round, so a later run with a higher
                 # target asks for them again and the data matches one uninterrupted run.
                 for unused in rounds[position:]:
-                    self.stats.add_unused(unused.result)
+                    self.stats.usage.unused_rounds += 1  # its usage was counted when it came in
                 used = position
                 break
             self.stats.usage.rounds += 1
-            self.stats.add_answered(answered.result)
             kept.extend(processor.process(answered, room))
         last = rounds[used - 1]
         done = last.first + len(last.prompts)
@@ -333,10 +404,16 @@ class Generator:
             seed=seed, lang=self.config.lang, max_tokens=source.max_tokens, totals=earlier.merged(self.stats), run=run,
         )
         store.commit(kept, state)
+        # Counted here, in the thread that changes the funnel: the event loop only reads the number.
+        self._dropped = sum(self.stats.funnel.dropped().values())
         if self._bar is not None:
             self._bar.update(len(kept))
-            self._bar.set_postfix(requests=self.stats.usage.api_calls,
-                                  dropped=sum(self.stats.funnel.dropped().values()), refresh=False)
+            self._show_progress(refresh=False)
+
+    def _show_progress(self, *, refresh: bool) -> None:
+        if self._bar is not None and not self._bar.disable:
+            self._bar.set_postfix(sent=self._sent, answered=self.stats.usage.api_calls, dropped=self._dropped,
+                                  refresh=refresh)
 
 
 def generate(config: GenerateConfig | None = None, **flags) -> dict:

@@ -45,16 +45,18 @@ class RoundScheduler:
         self.budget_stop = False
         self.pending: dict[int, _Pending] = {}
 
-    def send(self, remaining: int) -> None:
+    def send(self, remaining: int, committing: int = 0) -> None:
         """Keep ``rounds_in_flight`` rounds waiting on the server. Finished rounds wait for
         their turn to be committed without holding a slot, so a slow commit never leaves the
-        server idle; the buffer of finished rounds is bounded. With --concurrency 1 the run
-        stays strictly one round at a time, as Stanford's did."""
+        server idle; the buffer of finished rounds (``committing`` of them in the commit
+        under way) is bounded. With --concurrency 1 the run stays strictly one round at a
+        time, as Stanford's did: the next is sent once the last is committed."""
         cfg, source = self.config, self.source
         buffered = 4 * self.rounds_in_flight if self.rounds_in_flight > 1 else 1
         while (
-            sum(1 for entry in self.pending.values() if not entry.task.done() or buffered == 1) < self.rounds_in_flight
-            and len(self.pending) < self._rounds_wanted(buffered, remaining)
+            sum(1 for entry in self.pending.values() if not entry.task.done() or buffered == 1)
+            + (committing if buffered == 1 else 0) < self.rounds_in_flight
+            and len(self.pending) + committing < self._rounds_wanted(buffered, remaining)
         ):
             if cfg.max_requests is not None and self.scheduled_calls >= cfg.max_requests:
                 return
@@ -83,25 +85,31 @@ class RoundScheduler:
             return f"--max_cost ${cfg.max_cost:g} reached (spent ${spent:.4f}; another round could pass it)"
         return f"--max_requests {cfg.max_requests} reached"
 
-    async def finished(self) -> list[AnsweredRound]:
-        """The next round in order and the finished ones right after it (to be committed
-        together), or [] after waiting for any answer when the next one is not in yet."""
-        round_number = min(self.pending)
-        if not self.pending[round_number].task.done():
-            waiting = {entry.task for entry in self.pending.values() if not entry.task.done()}
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    raise task.exception()  # a refusal (bad key, quota) stops the run at once
-            return []
+    def take_finished(self) -> list[AnsweredRound]:
+        """The next round in order and the finished ones right after it, to be committed
+        together ([] when the next one is not in yet). A round that failed raises its error
+        here (a refusal such as a bad key stops the run at once)."""
         finished = []
-        while round_number in self.pending and _succeeded(self.pending[round_number].task):
+        round_number = min(self.pending) if self.pending else None
+        while round_number in self.pending and self.pending[round_number].task.done():
+            task = self.pending[round_number].task
+            if not _succeeded(task):
+                task.result()  # raises what ended it
             entry = self.pending.pop(round_number)
-            finished.append(AnsweredRound(round_number, entry.first, entry.prompts, entry.task.result()))
+            finished.append(AnsweredRound(round_number, entry.first, entry.prompts, task.result()))
             round_number += 1
-        if not finished:
-            self.pending[round_number].task.result()  # raises the refusal that ended it
         return finished
+
+    def waiting(self) -> set:
+        """The requests still on their way."""
+        return {entry.task for entry in self.pending.values() if not entry.task.done()}
+
+    @staticmethod
+    def raise_refusals(done) -> None:
+        """Stop at once when any answer (not only the next in order) is a refusal."""
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()
 
     async def abandon(self) -> None:
         """Stop what is still in flight: answered rounds are billed but not used; requests
