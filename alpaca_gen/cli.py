@@ -123,13 +123,14 @@ _COMMANDS = {"generate": ("generate",), "check": ("check",), "dedup": ("dedup",)
 
 
 def _check_flags(args: list[str], commands, seeds) -> None:
-    """Reject unknown flags before fire runs anything.
+    """Reject unknown flags before fire runs anything, and note the flags given (GIVEN_FLAGS).
 
     fire calls the command with the flags it understood and only then complains
     about the rest, so a misspelt flag would start a real run with defaults.
     """
     from .options import GIVEN_FLAGS, cli_names
 
+    GIVEN_FLAGS.clear()
     if not args or args[0] not in _COMMANDS:
         return
     path = _COMMANDS[args[0]]

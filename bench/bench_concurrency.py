@@ -60,26 +60,33 @@ def timed_run(url: str, concurrency: int, requests: int, extra: tuple = ()) -> t
         return elapsed, summary["this_run"]["elapsed_seconds"]
 
 
-def bare_client(url: str, concurrency: int, requests: int, prompt_file: str) -> None:
-    """The openai client alone: a plain script that imports nothing else, prints its loop seconds."""
+async def plain_requests(url: str, prompt: str, concurrency: int, requests: int) -> None:
+    """``requests`` chat calls through the plain ``AsyncOpenAI`` client, ``concurrency`` at a time."""
     import asyncio
 
     import openai
+
+    client = openai.AsyncOpenAI(api_key="sk-bench", base_url=url, max_retries=0)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> None:
+        async with gate:
+            await client.chat.completions.create(model="fake", messages=[{"role": "user", "content": prompt}],
+                                                 max_tokens=3072)
+
+    await asyncio.gather(*(one() for _ in range(requests)))
+    await client.close()
+
+
+def bare_client(url: str, concurrency: int, requests: int, prompt_file: str) -> None:
+    """The openai client alone: a plain script that imports nothing else, prints its loop seconds."""
+    import asyncio
 
     prompt = Path(prompt_file).read_text(encoding="utf-8")
 
     async def main() -> float:
         started = time.monotonic()
-        client = openai.AsyncOpenAI(api_key="sk-bench", base_url=url, max_retries=0)
-        gate = asyncio.Semaphore(concurrency)
-
-        async def one() -> None:
-            async with gate:
-                await client.chat.completions.create(model="fake", messages=[{"role": "user", "content": prompt}],
-                                                     max_tokens=3072)
-
-        await asyncio.gather(*(one() for _ in range(requests)))
-        await client.close()
+        await plain_requests(url, prompt, concurrency, requests)
         return time.monotonic() - started
 
     print(json.dumps({"loop": asyncio.run(main())}))
@@ -168,8 +175,6 @@ def request_layer_cpu(url: str, requests: int = LONG_REQUESTS) -> tuple[float, f
     and alpaca-gen's ``RequestClient.answer`` (raw body, decoded by ``decode_response``)."""
     import asyncio
 
-    import openai
-
     from alpaca_gen.client import Endpoint, RequestClient
     from alpaca_gen.config import RequestOptions
     from alpaca_gen.pipeline import GenerateConfig, Generator
@@ -178,16 +183,7 @@ def request_layer_cpu(url: str, requests: int = LONG_REQUESTS) -> tuple[float, f
         prompt = Generator(GenerateConfig(output_dir=out, api="chat", seed=1)).round_prompts(0, 1, 1)[0].text
 
     async def plain() -> None:
-        client = openai.AsyncOpenAI(api_key="sk-bench", base_url=url, max_retries=0)
-        gate = asyncio.Semaphore(CONCURRENCY)
-
-        async def one() -> None:
-            async with gate:
-                await client.chat.completions.create(model="fake", messages=[{"role": "user", "content": prompt}],
-                                                     max_tokens=3072)
-
-        await asyncio.gather(*(one() for _ in range(requests)))
-        await client.close()
+        await plain_requests(url, prompt, CONCURRENCY, requests)
 
     async def ours() -> None:
         client = RequestClient(Endpoint("fake", url, "sk-bench", "chat"), RequestOptions(concurrency=CONCURRENCY))
