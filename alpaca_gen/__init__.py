@@ -18,6 +18,7 @@ _EXPORTS = {
     "QualityContext": "quality",
     "RecordGate": "gate",
     "check_file": "check",
+    "export_file": "export",
     "parse_completion": "parse",
     "decode_response": "answers",
     "AnswerSource": "answers",

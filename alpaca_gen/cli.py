@@ -62,9 +62,16 @@ def _check(**values):
         raise CheckFailed(f"{report.flagged} of {report.records} records flagged ({report.dropped} dropped, {report.fixed} fixed)")
 
 
+def _export(**values):
+    from .config import ExportOptions
+    from .export import export_file
+
+    export_file(ExportOptions.from_flags(**values))
+
+
 def _build_commands():
     """The command classes fire dispatches to, with signatures and help from the option specs."""
-    from .config import CheckOptions, DedupOptions, GenerateConfig, SeedCheckOptions
+    from .config import CheckOptions, DedupOptions, ExportOptions, GenerateConfig, SeedCheckOptions
     from .options import command
 
     seeds = type("Seeds", (), {
@@ -81,6 +88,9 @@ def _build_commands():
         "__init__": init,
         "generate": command(GenerateConfig, _generate,
                             "Generate instruction/input/output records into OUTPUT_DIR/regen.json, resuming it if present."),
+        "export": command(ExportOptions, _export, "Write an Alpaca-format data set in a trainer's format (alpaca, jsonl, "
+                          "messages, sharegpt, llama-factory, parquet) or as tokenized training features (sft).",
+                          positional=("input",)),
         "dedup": command(DedupOptions, _dedup, "Drop near-duplicate records from an existing data set, keeping input order.",
                          positional=("input",)),
         "check": command(CheckOptions, _check, "Check records against the field and quality rules; report per-rule counts, "
@@ -114,12 +124,14 @@ USAGE = """usage: alpaca-gen COMMAND [FLAGS]
 commands:
   generate      generate instruction data into OUTPUT_DIR/regen.json (resumes it)
   check         check a data set against the field and quality rules
+  export        write a data set for a trainer (alpaca, messages, sharegpt, llama-factory, parquet, sft)
   dedup         drop near-duplicate records from an existing data set
   seeds check   validate a seed task file
 
 'alpaca-gen COMMAND --help' shows a command's flags."""
 
-_COMMANDS = {"generate": ("generate",), "check": ("check",), "dedup": ("dedup",), "seeds": ("seeds", "check")}
+_COMMANDS = {"generate": ("generate",), "check": ("check",), "export": ("export",), "dedup": ("dedup",),
+             "seeds": ("seeds", "check")}
 
 
 def _check_flags(args: list[str], commands, seeds) -> None:

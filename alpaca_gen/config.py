@@ -93,6 +93,41 @@ class CheckOptions(Options):
             raise UsageError("check needs the data file: alpaca-gen check DATA")
 
 
+EXPORT_FORMATS = ("alpaca", "jsonl", "messages", "sharegpt", "llama-factory", "parquet", "sft")
+
+
+@dataclass
+class ExportOptions(Options):
+    input: str = flag("", "The data: regen.json, alpaca_data.json, any JSON list or JSONL of Alpaca records.")
+    format: str = flag("alpaca", "What to write.", choices=EXPORT_FORMATS)
+    output: str = flag("", "The export folder (created): the data file(s), dataset_info.json for llama-factory, README.md.")
+    system: str | None = flag(None, "A system prompt: the first message (messages), the system field (sharegpt, alpaca, llama-factory).")
+    template: str | None = flag(None, "sft: a JSON file with prompt_input and prompt_no_input ({instruction}, {input}). "
+                                      "Default: alpaca-gen's English and Korean templates.")
+    tokenizer: str | None = flag(None, "sft: a tokenizer.json file, or a local model folder holding one.")
+    eos_token: str | None = flag(None, "sft: the end-of-sequence token appended to each output. Default: the tokenizer's.")
+    max_length: int = flag(512, "sft: truncate prompt + output at this many tokens (train.py's model_max_length).", low=2)
+    train_on_input: bool = flag(False, "sft: keep the prompt in the loss (its labels are not -100).")
+    features: str = flag("parquet", "sft: the features file, parquet or jsonl.", choices=("parquet", "jsonl"))
+    split: str | None = flag(None, "Splits and their shares, e.g. train=0.95,validation=0.05 (one file each). Default: all train.")
+    seed: int = flag(0, "Seed of the random split.", low=0)
+    lang: str = flag("all", "Export only the records of this language (by their lang, provenance or script).",
+                     choices=("all", "en", "ko"))
+    keep_provenance: bool = flag(False, "Keep each record's provenance (model, request, seed tasks) in the rows.")
+    name: str | None = flag(None, "The data set's name in README.md and dataset_info.json. Default: the output folder's name.")
+    license: str = flag("other", "The license in the dataset card's header (a Hugging Face license id, e.g. cc-by-nc-4.0).")
+    card: bool = flag(True, "Write the dataset card, README.md.")
+    overwrite: bool = flag(False, "Replace an export folder that is not empty.")
+
+    def check(self) -> None:
+        if not self.input:
+            raise UsageError("export needs the data file: alpaca-gen export DATA --format FORMAT --output FOLDER")
+        if not self.output:
+            raise UsageError("export needs --output FOLDER")
+        if self.format != "sft" and (self.tokenizer or self.template or self.train_on_input):
+            raise UsageError("--tokenizer, --template and --train_on_input belong to --format sft")
+
+
 @dataclass
 class DedupOptions(Options):
     input: str = flag("", "JSONL file or JSON list of records with an instruction field (Alpaca format works).")

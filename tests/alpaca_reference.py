@@ -51,3 +51,28 @@ def post_process(completion: str, finish_reason: str, shown: int) -> list[dict]:
         for inst, task_input, output in split_tasks(completion, finish_reason, shown)
         if keeps(inst)
     ]
+
+
+# -- train.py's preprocessing, restated from its documented behaviour ----------------------------
+IGNORE_INDEX = -100
+
+
+def train_preprocess(examples: list[dict], prompt_dict: dict, tokenize, eos_token: str, pad_id: int | None):
+    """Stanford's ``preprocess``: the source is the template chosen by ``input != ""``,
+    the target is output + EOS; source and source + target are tokenized one text at a
+    time (``tokenize(text)`` returns ids already truncated at the model's maximum length);
+    the source length counts the ids that are not the pad token; the labels are the ids
+    of source + target with the first source-length positions set to IGNORE_INDEX."""
+    sources = [
+        prompt_dict["prompt_input"].format_map(ex) if ex.get("input", "") != "" else prompt_dict["prompt_no_input"].format_map(ex)
+        for ex in examples
+    ]
+    targets = [f"{ex['output']}{eos_token}" for ex in examples]
+    full = [tokenize(s + t) for s, t in zip(sources, targets)]
+    source_lens = [sum(1 for i in tokenize(s) if i != pad_id) for s in sources]
+    labels = []
+    for ids, source_len in zip(full, source_lens):
+        label = list(ids)
+        label[:source_len] = [IGNORE_INDEX] * min(source_len, len(label))
+        labels.append(label)
+    return full, labels
