@@ -69,9 +69,18 @@ def _export(**values):
     export_file(ExportOptions.from_flags(**values))
 
 
+def _report(**values):
+    from .config import ReportOptions
+    from .report import build_report
+
+    o = ReportOptions.from_flags(**values)
+    build_report(o.input, output=o.output, lang=o.lang, seed_tasks_path=o.seed_tasks_path, examples=o.examples,
+                 verbs=o.verbs)
+
+
 def _build_commands():
     """The command classes fire dispatches to, with signatures and help from the option specs."""
-    from .config import CheckOptions, DedupOptions, ExportOptions, GenerateConfig, SeedCheckOptions
+    from .config import CheckOptions, DedupOptions, ExportOptions, GenerateConfig, ReportOptions, SeedCheckOptions
     from .options import command
 
     seeds = type("Seeds", (), {
@@ -91,6 +100,8 @@ def _build_commands():
         "export": command(ExportOptions, _export, "Write an Alpaca-format data set in a trainer's format (alpaca, jsonl, "
                           "messages, sharegpt, llama-factory, parquet) or as tokenized training features (sft).",
                           positional=("input",)),
+        "report": command(ReportOptions, _report, "Describe a data set in numbers and pictures: report.html (one page, "
+                          "no network), report.json and PNG figures.", positional=("input",)),
         "dedup": command(DedupOptions, _dedup, "Drop near-duplicate records from an existing data set, keeping input order.",
                          positional=("input",)),
         "check": command(CheckOptions, _check, "Check records against the field and quality rules; report per-rule counts, "
@@ -125,12 +136,13 @@ commands:
   generate      generate instruction data into OUTPUT_DIR/regen.json (resumes it)
   check         check a data set against the field and quality rules
   export        write a data set for a trainer (alpaca, messages, sharegpt, llama-factory, parquet, sft)
+  report        describe a data set in pictures: report.html, report.json, PNG figures
   dedup         drop near-duplicate records from an existing data set
   seeds check   validate a seed task file
 
 'alpaca-gen COMMAND --help' shows a command's flags."""
 
-_COMMANDS = {"generate": ("generate",), "check": ("check",), "export": ("export",), "dedup": ("dedup",),
+_COMMANDS = {"generate": ("generate",), "check": ("check",), "export": ("export",), "report": ("report",), "dedup": ("dedup",),
              "seeds": ("seeds", "check")}
 
 

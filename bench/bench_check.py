@@ -49,9 +49,9 @@ def env() -> dict:
     return out
 
 
-def make_records(count: int) -> Path:
+def make_records(count: int, lang: str = "en") -> Path:
     """regen.json with ``count`` records from a fake-server run (kept between runs of this script)."""
-    out = CACHE / f"regen-{count}"
+    out = CACHE / (f"regen-{count}" if lang == "en" else f"regen-{lang}-{count}")
     regen = out / "regen.json"
     if regen.exists() and len(json.loads(regen.read_bytes())) == count:
         return regen
@@ -63,7 +63,7 @@ def make_records(count: int) -> Path:
         subprocess.run([sys.executable, "-m", "alpaca_gen", "generate", "--output_dir", str(out), "--base_url", url,
                         "--api_key", "sk-bench", "--request_batch_size", "8", "--concurrency", "32",
                         "--similarity_threshold", "1.0",
-                        "--num_instructions_to_generate", str(count), "--seed", "52", "--noprogress"],
+                        "--num_instructions_to_generate", str(count), "--seed", "52", "--noprogress", "--lang", lang],
                        check=True, env=env(), stdout=subprocess.DEVNULL)
         print(f"made {count} records in {time.monotonic() - started:.0f}s: {regen} ({regen.stat().st_size / 1e6:.1f} MB)")
     finally:

@@ -170,7 +170,7 @@ def test_max_requests_chat_counts_each_call(fake, run_cli, tmp_path, util):
 
 @pytest.mark.parametrize("command,config", [
     (("generate",), "GenerateConfig"), (("check",), "CheckOptions"), (("export",), "ExportOptions"),
-    (("dedup",), "DedupOptions"),
+    (("dedup",), "DedupOptions"), (("report",), "ReportOptions"),
     (("seeds", "check"), "SeedCheckOptions"),
 ])
 def test_help_lists_every_flag_of_the_spec(run_cli, command, config):
@@ -185,16 +185,17 @@ def test_help_lists_every_flag_of_the_spec(run_cli, command, config):
     missing = [name for name in names if f"--{name}" not in text and name.upper() not in text]
     assert not missing, f"{' '.join(command)} --help does not mention {missing}"
     assert "Traceback" not in text
-    assert len(names) >= {"generate": 32, "check": 6, "export": 18, "dedup": 7, "seeds": 5}[command[0]]
+    assert len(names) >= {"generate": 32, "check": 6, "export": 18, "dedup": 7, "report": 6, "seeds": 5}[command[0]]
 
 
 def test_every_flag_the_docs_name_exists(run_cli):
     """The README and pyproject.toml name flags; each must be one a command's --help lists
     (pyproject once named a --ko_tokenizer that never existed)."""
     known = {"help", "version", "nosimilarity_stats"}
-    for command in (("generate",), ("check",), ("export",), ("dedup",), ("seeds", "check")):
+    for command in (("generate",), ("check",), ("export",), ("dedup",), ("report",), ("seeds", "check")):
         text = run_cli(*command, "--help").stderr + run_cli(*command, "--help").stdout
         known.update(re.findall(r"--([a-z][a-z_]+)=", text))
+    known.update({"no" + name for name in known})  # fire's --noflag for a boolean
     assert {"output_dir", "tokenizer", "similarity_stats"} <= known
     repo = Path(__file__).resolve().parents[1]
     for name in ("README.md", "pyproject.toml"):

@@ -9,7 +9,6 @@ replaced only with ``--overwrite``.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 from .. import __version__
 from ..check import record_lang
 from ..errors import CannotWriteError, DataError, UsageError
+from ..folders import swap_into_place, temp_folder_beside
 from ..records import Record, read_objects, read_records
 from .card import dataset_card
 from .formats import FORMATS, SFT_JSONL, llama_factory_info
@@ -95,22 +95,7 @@ def _prepare_folder(output: Path, overwrite: bool) -> Path:
         raise UsageError(f"--output {output} is not empty; pass --overwrite to replace what is there")
     if not output.parent.exists():
         raise UsageError(f"--output {output}: {output.parent} does not exist")
-    tmp = output.with_name(f".{output.name}.export-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        tmp.mkdir()
-    except OSError as exc:
-        raise CannotWriteError(f"cannot write in {output.parent}: {exc.strerror}") from None
-    return tmp
-
-
-def _swap_into_place(tmp: Path, output: Path) -> None:
-    """The finished folder replaces the target in one rename (the old one goes after)."""
-    old = output.with_name(f".{output.name}.old-{os.getpid()}")
-    if output.exists():
-        os.replace(output, old)
-    os.replace(tmp, output)
-    shutil.rmtree(old, ignore_errors=True)
+    return temp_folder_beside(output, "export")
 
 
 def export_file(options, *, out=None) -> ExportReport:
@@ -156,7 +141,7 @@ def export_file(options, *, out=None) -> ExportReport:
             kept_records = [records[i] for i in kept]
             (tmp / "README.md").write_text(_card(options, output, input_path, report, kept_records,
                                                  [langs[i] for i in kept], template, tokenizer), encoding="utf-8")
-        _swap_into_place(tmp, output)
+        swap_into_place(tmp, output)
     except OSError as exc:
         raise CannotWriteError(f"cannot write the export to {output}: {exc.strerror}") from None
     finally:
