@@ -72,6 +72,20 @@ class AnswerSource(Protocol):
     async def close(self) -> None: ...
 
 
+def request_body(api: str, model: str, prompt: str | list[str], *, max_tokens: int, temperature: float,
+                 top_p: float, stop: list[str] | None = None) -> tuple[str, dict]:
+    """The path (under /v1) and JSON body of one generation request. Live requests and
+    Batch API lines are built here, so both ask exactly the same."""
+    body: dict = {"model": model, "max_tokens": max_tokens, "temperature": temperature, "top_p": top_p}
+    if stop:
+        body["stop"] = list(stop)
+    if api == "chat":
+        body["messages"] = [{"role": "user", "content": prompt}]
+        return "/chat/completions", body
+    body["prompt"] = prompt
+    return "/completions", body
+
+
 def _count(usage: object, name: str) -> int:
     """A token count from ``usage``; missing, negative or garbled counts are 0."""
     if not isinstance(usage, dict):

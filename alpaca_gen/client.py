@@ -24,7 +24,7 @@ from typing import Callable
 
 import openai
 
-from .answers import RoundResult, Unusable, decode_response
+from .answers import RoundResult, Unusable, decode_response, request_body
 from .config import RequestOptions
 from .errors import ApiRefusedError, ServerUnavailableError, UsageError, redact
 from .pacing import RateLimiter
@@ -205,15 +205,9 @@ class RequestClient:
         classes) and take the HTTP response as it came: no validation of our own plain dict
         against the SDK's typed parameters, no response models."""
         e = self.endpoint
-        body = {"model": e.model, "max_tokens": self.max_tokens, "temperature": self.options.temperature,
-                "top_p": self.options.top_p}
-        if e.stop:
-            body["stop"] = e.stop
-        if e.api == "chat":
-            body["messages"] = [{"role": "user", "content": prompt}]
-            return await self._client.post("/chat/completions", body=body, cast_to=self._response_class)
-        body["prompt"] = prompt
-        return await self._client.post("/completions", body=body, cast_to=self._response_class)
+        path, body = request_body(e.api, e.model, prompt, max_tokens=self.max_tokens, temperature=self.options.temperature,
+                                  top_p=self.options.top_p, stop=e.stop)
+        return await self._client.post(path, body=body, cast_to=self._response_class)
 
     async def _call(self, prompt: str | list[str]) -> tuple[bytes | None, int, int]:
         """One logical request with retries: the response body (None when it could not

@@ -19,6 +19,7 @@ Endpoints
   one choice per prompt, ``index`` = prompt position.
 * ``POST /v1/chat/completions``  -- one choice with an assistant message.
 * ``GET  /v1/models`` and ``GET /v1/models/{id}``.
+* ``/v1/files`` and ``/v1/batches``: the Files and Batch APIs (tests/fakebatch.py).
 * anything else                  -- 404 with an OpenAI-style JSON error.
 
 Scripted actions (consumed FIFO from ``enqueue``; only the two generation
@@ -72,6 +73,11 @@ from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, ClassVar
+
+try:
+    from fakebatch import FakeBatches
+except ImportError:  # imported as tests.fakeserver
+    from tests.fakebatch import FakeBatches
 
 __all__ = [
     "FakeOpenAI",
@@ -923,6 +929,8 @@ class FakeOpenAI:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
+        #: The Files and Batch APIs (tests/fakebatch.py); ``batches.mode`` sets how jobs end.
+        self.batches = FakeBatches(self.answer_batch_line)
 
     # -- lifecycle -----------------------------------------------------------
     @property
@@ -1050,6 +1058,8 @@ class FakeOpenAI:
 
         if method == "POST" and path in ("/v1/completions", "/v1/chat/completions"):
             self._generate(h, path, body, raw)
+        elif self.batches.handle(h, method, path, body, raw):
+            pass
         elif method == "GET" and path == "/v1/models":
             self._sleep(self.latency)
             h.send_json(200, {"object": "list", "data": [self._model_obj(self.model)]})
@@ -1096,22 +1106,42 @@ class FakeOpenAI:
         if action is not None:
             return self._send_action(h, action, body)
 
-        replies = list(replies)
+        outcome = self._respond(chat, prompts, body, list(replies))
+        if getattr(outcome, "_kind", None) in _REQUEST_LEVEL:
+            return self._send_action(h, outcome, body)
+        status, payload, headers = outcome
+        h.send_json(status, payload, headers)
+
+    def answer_batch_line(self, url: str, body: dict) -> tuple[int, dict]:
+        """A Batch API input line answered as the endpoint would (the responder, not the queue)."""
+        chat = url.endswith("/chat/completions")
+        if chat and not isinstance(body.get("messages"), list):
+            return 400, _error_body("'messages' is a required property", "invalid_request_error", None, "messages")
+        if not chat and "prompt" not in body:
+            return 400, _error_body("'prompt' is a required property", "invalid_request_error", None, "prompt")
+        prompts = [_chat_text(body["messages"])] if chat else _normalize_prompts(body["prompt"])
+        outcome = self._respond(chat, prompts, body, [])
+        if getattr(outcome, "_kind", None) in _REQUEST_LEVEL:
+            if outcome._kind == "error":
+                return outcome.status, outcome.render_body(body, self.model)
+            return 500, _error_body("The server had an error processing your request.", "server_error", None)
+        return outcome[0], outcome[1]
+
+    def _respond(self, chat: bool, prompts: list[str], body: dict, replies: list):
+        """(status, response body, headers) for the prompts, or a request-level action."""
         for prompt in prompts[len(replies):]:
             responder = self.responder or default_responder
             try:
                 out = responder(prompt, body)
             except Exception as exc:  # surface responder bugs as a 500
-                h.send_json(500, _error_body(f"responder failed: {exc!r}", "server_error", None))
-                return
+                return 500, _error_body(f"responder failed: {exc!r}", "server_error", None), None
             if isinstance(out, str):
                 out = Reply(out)
             kind = getattr(out, "_kind", None)
             if kind in _REQUEST_LEVEL:
-                return self._send_action(h, out, body)
+                return out
             if kind != "reply":
-                h.send_json(500, _error_body(f"responder returned {out!r}", "server_error", None))
-                return
+                return 500, _error_body(f"responder returned {out!r}", "server_error", None), None
             replies.append(_apply_limits(out, body))
 
         prompt_tokens = completion_tokens = 0
@@ -1135,7 +1165,7 @@ class FakeOpenAI:
                     "finish_reason": reply.finish_reason,
                 })
         rid = uuid.uuid4().hex[:24]
-        h.send_json(200, {
+        return 200, {
             "id": ("chatcmpl-" if chat else "cmpl-") + rid,
             "object": "chat.completion" if chat else "text_completion",
             "created": int(time.time()),
@@ -1147,7 +1177,7 @@ class FakeOpenAI:
                 "total_tokens": prompt_tokens + completion_tokens,
             },
             "system_fingerprint": None,
-        }, {"x-request-id": "req_" + rid})
+        }, {"x-request-id": "req_" + rid}
 
 
 # --------------------------------------------------------------------------
