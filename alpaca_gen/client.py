@@ -266,8 +266,8 @@ class RequestClient:
         # One call per prompt on chat, and on completions once the server turned out not to take list prompts.
         return 1 if self.endpoint.api == "completions" and self.list_prompts else n_prompts
 
-    async def answer(self, prompts: list[str]) -> RoundResult:
-        """Send one round; answers come back in prompt order."""
+    async def answer(self, prompts: list[str], round_number: int | None = None) -> RoundResult:
+        """Send one round; answers come back in prompt order (``round_number`` is not needed live)."""
         api = self.endpoint.api
         result = RoundResult(choices=[Unusable("garbled")] * len(prompts))
         if api == "completions" and self.list_prompts and len(prompts) > 1:

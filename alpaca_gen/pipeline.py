@@ -12,6 +12,7 @@ can run the whole pipeline in-process.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import contextlib
 import os
 import random
@@ -62,6 +63,12 @@ class Generator:
                     "spend minutes on answers the Korean rules drop; pass --local_model PATH.gguf with a model that "
                     "writes Korean, or --base_url of a server running one"
                 )
+        if config.batch:  # a batch costs a share of the list price, in the budget and the summary alike
+            self.list_prices = (config.price_in, config.price_out)
+            given = config.given
+            config = dataclasses.replace(config, price_in=config.price_in * config.batch_discount,
+                                         price_out=config.price_out * config.batch_discount)
+            config.given = given
         self.config = config
         self.out = out or sys.stdout
         self.err = err or sys.stderr
@@ -73,6 +80,7 @@ class Generator:
         self.store = store
         self.source = source
         self.http_client = http_client
+        self._batch = None  # the batch source of a --batch run
         self.seed_path = Path(config.seed_tasks_path) if config.seed_tasks_path else default_seed_tasks_path()
         all_seeds = load_seed_tasks(self.seed_path)
         self.seeds = seeds_for_lang(all_seeds, config.lang, cross_lang=config.cross_lang_seeds, path=self.seed_path)
@@ -288,6 +296,8 @@ class Generator:
             price_in=cfg.price_in, price_out=cfg.price_out,
         )
         summary = outcome.as_dict()
+        if self._batch is not None:
+            summary["batch"] = self._batch_numbers(summary)
         if report:
             write_summary(store.output_dir, summary)
         line = run_line(run, ended=_now(), records_after=len(store.records), stopped_because=stopped_because)
@@ -295,18 +305,58 @@ class Generator:
         store.runs.append(line)
         if report:
             print("\n".join(outcome.lines()), file=self.out, flush=True)
+            if self._batch is not None:
+                b = summary["batch"]
+                cost = (f"; ${b['cost_usd']:.4f} at the batch price, ${b['cost_at_list_price_usd']:.4f} at list price"
+                        if b.get("cost_usd") is not None else "")
+                print(f"  batch: {b['batches_created']} batches created, {b['requests_submitted']} requests submitted, "
+                      f"{b['expired_lines']} expired and {b['error_lines']} failed lines resubmitted{cost}",
+                      file=self.out, flush=True)
         return summary
 
-    def _make_source(self, max_tokens: int) -> AnswerSource:
+    def _batch_numbers(self, summary: dict) -> dict:
+        b = self._batch
+        out = {"batches_created": b.batches_created, "requests_submitted": b.requests_submitted,
+               "expired_lines": b.expired_lines, "error_lines": b.error_lines, "discount": self.config.batch_discount}
+        cost = summary["this_run"].get("cost_usd")
+        if cost is not None:
+            out["cost_usd"] = cost
+            out["cost_at_list_price_usd"] = round(cost / self.config.batch_discount, 6) if self.config.batch_discount else None
+        return out
+
+    def _make_source(self, max_tokens: int, store: RegenStore) -> AnswerSource:
         if self.source is not None:
             return self.source
         endpoint = Endpoint(self.model, self.base_url, self.api_key, self.config.api, prompt_mod.stop_sequences(self.template))
+        if self.config.batch:
+            return self._batch_source(endpoint, max_tokens, store)
         # llama.cpp's server takes one prompt per request: ours is known not to take lists.
         return RequestClient(endpoint, self.config, max_tokens=max_tokens, warn=self.warn, http_client=self.http_client,
                              list_prompts=self.local_model is None)
 
+    def _batch_source(self, endpoint: Endpoint, max_tokens: int, store: RegenStore) -> AnswerSource:
+        from .batch.api import BatchAPI
+        from .batch.ledger import BatchLedger
+        from .batch.source import BatchSource, RequestSettings
+
+        cfg = self.config
+        api = BatchAPI(api_key=endpoint.api_key, base_url=endpoint.base_url or OPENAI_BASE_URL,
+                       http_client=self.http_client, timeout=cfg.request_timeout, retries=cfg.max_retries)
+        settings = RequestSettings(cfg.api, endpoint.model, cfg.temperature, cfg.top_p, list(endpoint.stop))
+        self._batch = BatchSource(api, BatchLedger(store.state_dir), settings, max_tokens=max_tokens,
+                                  poll_interval=cfg.batch_poll_interval, max_retries=cfg.max_retries, warn=self.warn,
+                                  on_status=self._show_batch, cancel_on_close=cfg.batch_cancel)
+        return self._batch
+
+    def _show_batch(self, batch: dict) -> None:
+        """The batch's status and request counts on the progress bar."""
+        counts = batch.get("request_counts") or {}
+        if self._bar is not None and not self._bar.disable:
+            self._bar.set_postfix(batch=batch.get("status"), done=f"{counts.get('completed', 0)}/{counts.get('total', 0)}",
+                                  failed=counts.get("failed", 0), refresh=True)
+
     async def _loop(self, store, processor, run, seed, target, earlier, max_tokens) -> tuple[str, int | None]:
-        source = self._make_source(max_tokens)
+        source = self._make_source(max_tokens, store)
         loop = asyncio.get_running_loop()
         main = asyncio.current_task()
         caught: list[int] = []

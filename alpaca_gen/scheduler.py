@@ -16,6 +16,9 @@ from .config import GenerateConfig
 from .rounds import AnsweredRound, RoundPrompt
 from .state import RunStats
 
+#: --batch: requests in the first wave, before any yield is known.
+FIRST_WAVE_REQUESTS = 200
+
 
 def _succeeded(task: asyncio.Future) -> bool:
     return task.done() and not task.cancelled() and task.exception() is None
@@ -40,7 +43,13 @@ class RoundScheduler:
         self.seed = seed
         self.next_round = next_round
         self.start = start  # first prompt of the next round (a round cut by --max_requests resumes mid-way)
-        self.rounds_in_flight = max(1, -(-config.concurrency // source.calls_for(config.request_batch_size)))
+        calls = source.calls_for(config.request_batch_size)
+        # --batch: a wave is the rounds in flight; the first one small, the next ones sized by the yield.
+        if config.batch:
+            self.rounds_in_flight = max(1, config.batch_size // calls)
+        else:
+            self.rounds_in_flight = max(1, -(-config.concurrency // calls))
+        self.first_wave = max(1, FIRST_WAVE_REQUESTS // calls) if config.batch else None
         self.scheduled_calls = 0
         self.budget_stop = False
         self.pending: dict[int, _Pending] = {}
@@ -72,7 +81,7 @@ class RoundScheduler:
                 if committed + reserved + worst > cfg.max_cost:
                     self.budget_stop = True
                     return
-            task = asyncio.ensure_future(source.answer(texts))
+            task = asyncio.ensure_future(source.answer(texts, round_number=self.next_round))
             self.pending[self.next_round] = _Pending(prompts, task, worst, self.start)
             self.scheduled_calls += source.calls_for(size)
             self.next_round += 1
@@ -128,7 +137,7 @@ class RoundScheduler:
         rounds do not pay for completions that would be thrown away."""
         rounds, kept = self.stats.usage.rounds, self.stats.kept
         if rounds == 0 or kept == 0:
-            return limit
+            return limit if self.first_wave is None else min(limit, self.first_wave)
         return max(1, min(limit, -(-remaining // max(1, int(kept / rounds))) + 1))
 
     def _worst_case_cost(self, texts: list[str]) -> float:

@@ -39,6 +39,8 @@ class BatchMode:
     outcome: str = "completed"  # completed, failed or expired
     expire_after: int = 0  # expired: lines answered before the window closed
     error_every: int = 0  # every k-th input line (1-based) errors (0: none)
+    upload_delay: float = 0.0  # seconds between storing an upload and answering (a kill lands in between)
+    create_delay: float = 0.0  # seconds between creating a batch and answering
 
 
 @dataclass
@@ -133,6 +135,7 @@ class FakeBatches:
             return h.send_json(400, _error(f"Invalid purpose {purpose!r}", "invalid_request_error"))
         obj = self._store_file(data, name or "upload.jsonl", purpose)
         self.uploads.append(obj["id"])
+        time.sleep(self.mode.upload_delay)
         h.send_json(200, obj)
 
     def _store_file(self, data: bytes, name: str, purpose: str) -> dict:
@@ -170,6 +173,7 @@ class FakeBatches:
             self.batches[obj["id"]] = batch
             self.created.append({"id": obj["id"], "input_file_id": file_id, "endpoint": endpoint,
                                  "requests": len(lines)})
+        time.sleep(self.mode.create_delay)
         h.send_json(200, _public(obj))
 
     def _retrieve(self, h, batch_id: str) -> None:

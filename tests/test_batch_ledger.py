@@ -13,14 +13,17 @@ def test_steps_are_read_back_by_a_new_run(tmp_path):
 
     again = BatchLedger(tmp_path)
     first, second = again.waves[1], again.waves[2]
-    assert (first.step, first.batch_ids, first.rounds) == ("created", ["batch-a"], range(0, 40))
+    assert (first.step, first.batch_ids, first.rounds) == ("created", ["batch-a"], frozenset(range(0, 40)))
     assert (second.step, second.input_file_ids) == ("uploaded", ["file-b", "file-c"])
     assert again.wave_of(39) is first and again.wave_of(40) is second and again.wave_of(90) is None
     assert [w.number for w in again.open_waves()] == [1, 2] and again.next_wave_number() == 3
     again.ended(1, "expired")
-    again.uploaded(3, range(20, 40), "/v1/completions", ["file-d"])  # the expired part, again
+    again.uploaded(3, [20, 21, 22, 35, 90], "/v1/completions", ["file-d"])  # what expired, and new rounds
     third = BatchLedger(tmp_path)
-    assert third.waves[1].step == "ended" and third.wave_of(25).number == 3 and third.wave_of(5).number == 1
+    assert third.waves[1].step == "ended" and third.wave_of(21).number == 3 and third.wave_of(5).number == 1
+    assert third.waves[3].rounds == {20, 21, 22, 35, 90} and third.wave_of(23).number == 1
+    assert '"rounds": [[20, 23], [35, 36], [90, 91]]' in third.path.read_text(encoding="utf-8")
+    assert third.from_earlier_runs == {1, 2, 3}
 
 
 def test_a_line_cut_by_a_crash_is_ignored(tmp_path):

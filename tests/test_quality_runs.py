@@ -98,7 +98,7 @@ class ReplaySource:
     def calls_for(self, n_prompts: int) -> int:
         return n_prompts
 
-    async def answer(self, prompts: list[str]) -> RoundResult:
+    async def answer(self, prompts: list[str], round_number: int | None = None) -> RoundResult:
         await asyncio.sleep(0)
         choices = []
         for _ in prompts:

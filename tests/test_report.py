@@ -105,7 +105,7 @@ def test_a_novel_instruction_scores_lower_than_a_copied_seed(tmp_path):
     numbers, raw = report_numbers(records, ["a", "b"], seed_tasks_path=str(seeds), verbs=False)
     assert raw["novelty"]["en"]["max_rouge_vs_seeds"] == [1.0, 0.0]
     assert numbers["novelty"]["en"]["max_rouge_vs_seeds"]["above_0_7"] == 1
-    assert numbers["diversity"]["en"]["how_to_enable"] == "Not parsed (--noverbs)."
+    assert numbers["diversity"]["en"]["how_to_enable"] == "not parsed (--noverbs)"
 
 
 # --- Korean verb and object ---------------------------------------------------------------------
@@ -258,14 +258,23 @@ def test_report_replaces_an_earlier_report_but_nothing_else(tmp_path, run_cli):
     (other / "keep.txt").write_text("mine", encoding="utf-8")
     result = run_cli("report", data, "--output", other)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
-    assert "holds something else than a report" in result.stderr
+    assert "not an alpaca-gen report" in result.stderr
     assert (other / "keep.txt").read_text(encoding="utf-8") == "mine"
+    # A report.json of someone else's, or a file of the user's inside a report, is not ours to delete.
+    (other / "report.json").write_text("{}", encoding="utf-8")
+    assert run_cli("report", data, "--output", other).returncode == 2
+    (tmp_path / "r" / "NOTES.md").write_text("notes", encoding="utf-8")
+    assert run_cli("report", data, "--output", tmp_path / "r").returncode == 2
+    assert (tmp_path / "r" / "NOTES.md").read_text(encoding="utf-8") == "notes" and (other / "keep.txt").exists()
+    # The folder that holds the input (here the working folder) is never the report's.
+    result = run_cli("report", data, "--output", ".")
+    assert result.returncode == 2 and "holds" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("make, message, code", [
     (lambda d: d / "missing.json", "missing.json", 66),
     (lambda d: (d / "bad.json").write_text("[{", encoding="utf-8") and d / "bad.json", "not valid JSON", 65),
-    (lambda d: (d / "empty.json").write_text("[]", encoding="utf-8") and d / "empty.json", "no records", 65),
+    (lambda d: (d / "obj.json").write_text('{"a": 1}', encoding="utf-8") and d / "obj.json", "", 65),
 ])
 def test_bad_input_is_one_line(tmp_path, run_cli, make, message, code):
     result = run_cli("report", make(tmp_path))
@@ -273,6 +282,45 @@ def test_bad_input_is_one_line(tmp_path, run_cli, make, message, code):
     assert result.stderr.startswith("alpaca-gen: error:") and result.stderr.count("\n") == 1
     assert message in result.stderr
     assert not list(tmp_path.glob("*_report"))
+
+
+def test_odd_values_beside_and_in_the_data_do_not_stop_a_report(tmp_path, run_cli):
+    """Found by review: NaN scores, runs.jsonl lines of other shapes, a cost that is text, a
+    document-long instruction, an empty regen.json, <noinput> as an input."""
+    rows = [dict(SAMPLE[0].to_dict(), avg_similarity_score=float("nan")),
+            dict(SAMPLE[1].to_dict(), avg_similarity_score=float("inf")),
+            {"instruction": "Summarize this. " + "word " * 250_000, "input": "", "output": "A summary."},
+            {"instruction": "Name a color.", "input": "<noinput>", "output": "Blue."}]
+    data = tmp_path / "regen.json"
+    data.write_text(json.dumps(rows), encoding="utf-8")  # json.dumps writes NaN and Infinity
+    (tmp_path / "runs.jsonl").write_text("\n".join(json.dumps(line) for line in (
+        {"stats": None}, {"stats": [1]}, {"stats": {"prompt_tokens": "abc", "funnel": ["parse"]}},
+        {"stats": {"funnel": [{"stage": "parse", "in": None, "out": 2, "dropped": {"x": None, "malformed": 3}}]}},
+    )) + "\n", encoding="utf-8")
+    (tmp_path / "summary.json").write_text(json.dumps({"output": "regen.json", "all_runs": {"cost_usd": "1.5"}}),
+                                           encoding="utf-8")
+    result = run_cli("report", data)
+    assert result.returncode == 0, result.stderr
+    numbers = json.loads((tmp_path / "report" / "report.json").read_text(encoding="utf-8"))  # valid JSON: no NaN
+    assert numbers["overview"]["with_input"] == 1 and numbers["overview"]["cost_usd"] is None  # <noinput> is none
+    assert numbers["funnel"]["dropped_by_reason"] == {"malformed": 3}
+    assert numbers["novelty"]["en"]["avg_similarity_score"] is None
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "regen.json").write_text("[]", encoding="utf-8")
+    (empty / "runs.jsonl").write_text(json.dumps({"command": "generate", "stats": {"funnel": [
+        {"stage": "parse", "in": 9, "out": 0, "dropped": {"malformed": 9}}]}}) + "\n", encoding="utf-8")
+    result = run_cli("report", empty / "regen.json")
+    assert result.returncode == 0, result.stderr
+    assert "0 records" in result.stdout
+    assert json.loads((empty / "report" / "report.json").read_text())["funnel"]["dropped_by_reason"] == {"malformed": 9}
+
+
+def test_a_bad_seed_file_fails_before_the_work(tmp_path, run_cli):
+    data = _write(tmp_path / "data.json", SAMPLE)
+    result = run_cli("report", data, "--seed_tasks_path", tmp_path / "missing.jsonl")
+    assert result.returncode == 66 and result.stderr.count("\n") == 1
+    assert not list(tmp_path.glob("data_report*")) and not list(tmp_path.glob(".data_report*"))
 
 
 def test_without_the_english_parser_the_page_says_how_to_get_it(tmp_path, monkeypatch):

@@ -84,6 +84,11 @@ class BatchAPI:
         batch = await self._call(f"checking batch {batch_id}", lambda: self._client.batches.retrieve(batch_id))
         return batch.model_dump()
 
+    async def list_batches(self, limit: int = 100) -> list[dict]:
+        """The account's most recent batches (one page: a killed run's batch is among the newest)."""
+        page = await self._call("listing batches", lambda: self._client.batches.list(limit=limit))
+        return [batch.model_dump() for batch in page.data]
+
     async def cancel(self, batch_id: str) -> dict:
         batch = await self._call(f"cancelling batch {batch_id}", lambda: self._client.batches.cancel(batch_id))
         return batch.model_dump()

@@ -20,19 +20,25 @@ LEDGER_NAME = "batches.jsonl"
 STEPS = ("uploaded", "created", "ended")
 
 
+def _spans(rounds: list[int]) -> list[list[int]]:
+    """[3, 4, 5, 9] -> [[3, 6], [9, 10]]: a wave's rounds, short on disk."""
+    spans: list[list[int]] = []
+    for r in sorted(rounds):
+        if spans and spans[-1][1] == r:
+            spans[-1][1] = r + 1
+        else:
+            spans.append([r, r + 1])
+    return spans
+
+
 @dataclass
 class Wave:
     number: int
-    first_round: int
-    last_round: int  # inclusive
+    rounds: frozenset[int]
     url: str
     input_file_ids: list[str] = field(default_factory=list)
     batch_ids: list[str] = field(default_factory=list)
-    status: str | None = None  # the final status once ended
-
-    @property
-    def rounds(self) -> range:
-        return range(self.first_round, self.last_round + 1)
+    status: str | None = None  # the final status(es) once ended
 
     @property
     def step(self) -> str:
@@ -46,6 +52,8 @@ class BatchLedger:
         self.path = Path(state_dir) / LEDGER_NAME
         self.waves: dict[int, Wave] = {}
         self._read()
+        #: Waves an earlier run wrote: only those can have a batch whose id was never written down.
+        self.from_earlier_runs = set(self.waves)
 
     def _read(self) -> None:
         try:
@@ -62,8 +70,8 @@ class BatchLedger:
     def _apply(self, entry: dict) -> None:
         number, step = int(entry["wave"]), entry["step"]
         if step == "uploaded":
-            self.waves[number] = Wave(number, int(entry["first_round"]), int(entry["last_round"]), str(entry["url"]),
-                                      [str(i) for i in entry["input_file_ids"]])
+            rounds = frozenset(r for start, stop in entry["rounds"] for r in range(int(start), int(stop)))
+            self.waves[number] = Wave(number, rounds, str(entry["url"]), [str(i) for i in entry["input_file_ids"]])
         elif step == "created":
             wave = self.waves[number]
             wave.batch_ids = [str(i) for i in entry["batch_ids"]]
@@ -88,9 +96,9 @@ class BatchLedger:
     def next_wave_number(self) -> int:
         return max(self.waves, default=0) + 1
 
-    def uploaded(self, number: int, rounds: range, url: str, input_file_ids: list[str]) -> Wave:
-        self._append({"wave": number, "step": "uploaded", "first_round": rounds.start, "last_round": rounds.stop - 1,
-                      "url": url, "input_file_ids": list(input_file_ids)})
+    def uploaded(self, number: int, rounds, url: str, input_file_ids: list[str]) -> Wave:
+        self._append({"wave": number, "step": "uploaded", "rounds": _spans(list(rounds)), "url": url,
+                      "input_file_ids": list(input_file_ids)})
         return self.waves[number]
 
     def created(self, number: int, batch_ids: list[str]) -> None:

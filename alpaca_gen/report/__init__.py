@@ -24,7 +24,10 @@ from ..check import check_records, record_lang
 from ..errors import CannotWriteError, UsageError
 from ..folders import swap_into_place, temp_folder_beside
 from ..records import Record, read_records
+from ..resources import default_seed_tasks_path
+from ..seeds import load_seed_tasks
 from . import measures
+from .measures import plural
 from .novelty import novelty
 from .verbs import parser_for, summarize_pairs
 
@@ -48,7 +51,8 @@ def _sidecars(path: Path) -> tuple[list[dict], dict | None]:
     if summary_path.is_file():
         try:
             loaded = json.loads(summary_path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict) and Path(str(loaded.get("output", ""))).name == path.name:
+            written = Path(str(loaded.get("output", ""))) if isinstance(loaded, dict) else Path()
+            if written.name == path.name and (not written.is_absolute() or written.resolve() == path.resolve()):
                 summary = loaded
         except (OSError, ValueError):
             summary = None
@@ -60,7 +64,7 @@ def _sidecars(path: Path) -> tuple[list[dict], dict | None]:
                 run = json.loads(line)
             except ValueError:
                 continue  # a line cut by a crash: the others still count
-            if isinstance(run, dict):
+            if isinstance(run, dict) and run.get("command", "generate") == "generate":
                 runs.append(run)
     return runs, summary
 
@@ -93,12 +97,16 @@ def _common_folder(locations: list[str]) -> str:
     return prefix if all(loc.startswith(prefix) for loc in locations) else ""
 
 
+def _check_lang(lang: str) -> None:
+    if lang not in REPORT_LANGS:
+        raise UsageError(f"--lang must be one of: {', '.join(REPORT_LANGS)} (got {lang!r})")
+
+
 def report_numbers(records: list[Record], locations: list[str], *, lang: str = "auto",
                    seed_tasks_path: str | None = None, runs: list[dict] | None = None,
                    summary: dict | None = None, examples: int = 3, verbs: bool = True) -> tuple[dict, dict]:
     """(report.json's numbers, the raw values the figures are drawn from)."""
-    if lang not in REPORT_LANGS:
-        raise UsageError(f"--lang must be one of: {', '.join(REPORT_LANGS)} (got {lang!r})")
+    _check_lang(lang)
     runs = runs or []
     langs = [record_lang(r, lang) for r in records]
     numbers: dict = {
@@ -114,7 +122,7 @@ def report_numbers(records: list[Record], locations: list[str], *, lang: str = "
         numbers["lengths"][code], raw["lengths"][code] = measures.lengths_for(group, code)
         if code not in ("en", "ko"):
             continue
-        parser, missing = parser_for(code) if verbs else (None, "Not parsed (--noverbs).")
+        parser, missing = parser_for(code) if verbs else (None, "not parsed (--noverbs)")
         if parser is None:
             numbers["diversity"][code] = {"parser": None, "how_to_enable": missing}
         else:
@@ -132,17 +140,31 @@ def _default_output(path: Path) -> Path:
     return path.parent / ("report" if path.name == "regen.json" else f"{path.stem}_report")
 
 
-def _prepare_folder(target: Path) -> Path:
-    """A temporary folder beside ``target``; a non-empty target must be an earlier report."""
-    if target.exists():
-        if not target.is_dir():
-            raise UsageError(f"--output {target} is a file; give a folder")
-        if any(target.iterdir()) and not (target / "report.json").is_file():
-            raise UsageError(f"--output {target} is a folder that holds something else than a report; "
-                             "give a new or empty folder")
+#: What a report folder holds; a folder holding anything else is not replaced.
+_REPORT_FILES = ("report.html", "report.json")
+
+
+def _is_earlier_report(folder: Path) -> bool:
+    try:
+        made_by = json.loads((folder / "report.json").read_text(encoding="utf-8")).get("generated_by", "")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return str(made_by).startswith("alpaca-gen ") and all(
+        p.name in _REPORT_FILES or (p.suffix == ".png" and p.is_file()) for p in folder.iterdir())
+
+
+def _check_target(target: Path, inputs: list[Path]) -> None:
+    """Refuse, before any work, a target that is a file, holds anything but an earlier report, or holds the input."""
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"--output {target} is a file; give a folder")
+    if target.is_dir() and any(target.iterdir()) and not _is_earlier_report(target):
+        raise UsageError(f"--output {target} holds files that are not an alpaca-gen report; give a new or empty "
+                         "folder (an earlier report is replaced, nothing else)")
+    for source in inputs:
+        if source.resolve().is_relative_to(target):
+            raise UsageError(f"--output {target} holds {source}; give a folder of its own")
     if not target.parent.is_dir():
         raise UsageError(f"--output {target}: {target.parent} does not exist")
-    return temp_folder_beside(target, "report")
 
 
 def build_report(input_path: str, *, output: str | None = None, lang: str = "auto",
@@ -152,19 +174,23 @@ def build_report(input_path: str, *, output: str | None = None, lang: str = "aut
     from .page import render_page
 
     path = Path(input_path)
-    data = read_records(path)
+    target = (Path(output) if output else _default_output(path)).resolve()
+    _check_target(target, [path])
+    _check_lang(lang)
+    load_seed_tasks(seed_tasks_path or default_seed_tasks_path())  # a bad seed file fails now, not after the parsing
+    data = read_records(path, allow_empty=True)  # an empty regen.json still has a funnel to show
     runs, summary = _sidecars(path)
     numbers, raw = report_numbers(data.records, data.locations, lang=lang, seed_tasks_path=seed_tasks_path,
                                   runs=runs, summary=summary, examples=examples, verbs=verbs)
     numbers = {"input": str(path), "generated_by": f"alpaca-gen {__version__}", **numbers}
-    target = Path(output) if output else _default_output(path)
-    tmp = _prepare_folder(target)
+    tmp = temp_folder_beside(target, "report")
     try:
         figures = draw_figures(numbers, raw)
         for name, data_png in figures.items():
             (tmp / name).write_bytes(data_png)
         numbers["figures"] = sorted(figures)
-        (tmp / "report.json").write_text(json.dumps(numbers, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (tmp / "report.json").write_text(json.dumps(numbers, ensure_ascii=False, indent=2, allow_nan=False) + "\n",
+                                         encoding="utf-8")
         (tmp / "report.html").write_text(render_page(numbers, figures), encoding="utf-8")
         for f in tmp.iterdir():
             with open(f, "rb") as handle:
@@ -184,7 +210,8 @@ def build_report(input_path: str, *, output: str | None = None, lang: str = "aut
 def _print_result(target: Path, numbers: dict, out) -> None:
     o = numbers["overview"]
     langs = ", ".join(f"{k} {v}" for k, v in o["languages"].items())
-    print(f"alpaca-gen report: {numbers['input']}: {o['records']} records ({langs})", file=out)
+    print(f"alpaca-gen report: {numbers['input']}: {plural(o['records'], 'record')}"
+          + (f" ({langs})" if langs else ""), file=out)
     for code, d in numbers["diversity"].items():
         if d.get("parser"):
             print(f"  {code}: {d['share_with_pair']:.0%} of instructions have a verb-object pair, "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from . import figures
+from .measures import plural
 
 LANG_NAMES = {"en": "English", "ko": "Korean", "other": "other languages"}
 
@@ -21,14 +22,14 @@ def draw_figures(numbers: dict, raw: dict) -> dict[str, bytes]:
     funnel = numbers["funnel"]
     if funnel["stages"]:
         reasons = list(funnel["dropped_by_reason"].items())[:15]
-        kept = funnel["stages"][-1]["out"]
         labels = ["kept"] + [reason for reason, _ in reasons]
-        values = [kept] + [count for _, count in reasons]
+        values = [funnel["kept"]] + [count for _, count in reasons]
         colors = [figures.BLUE] + [figures.ORANGE] * len(reasons)
-        out["funnel.png"] = figures.bars(f"Generation: kept and dropped by reason ({funnel['runs']} runs)",
-                                         labels, values, xlabel="candidates", colors=colors)
+        out["funnel.png"] = figures.bars(f"Generation: kept, and dropped by reason ({plural(funnel['runs'], 'run')})",
+                                         labels, values, xlabel="completions or tasks (as the stage counts them)",
+                                         colors=colors)
     for code, fields in raw["lengths"].items():
-        units = list(next(iter(fields.values())).keys())
+        units = list(fields["instruction"].keys())
         for unit in units:
             panels = [(name, fields[name][unit], unit) for name in ("instruction", "input", "output")]
             out[f"lengths_{code}_{unit}.png"] = figures.length_histograms(

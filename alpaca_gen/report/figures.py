@@ -71,8 +71,19 @@ def png(fig) -> bytes:
 BLUE, ORANGE, GREY = "#3b6ea5", "#d9822b", "#8a8a8a"
 
 
+def _short(label: str, most: int = 36) -> str:
+    return label if len(label) <= most else label[: most - 1] + "…"
+
+
+def _whole_ticks(axis) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def bars(title: str, labels: list[str], values: list[int], *, xlabel: str = "records", colors=None) -> bytes:
-    """Horizontal bars, largest first from the top."""
+    """Horizontal bars, largest first from the top; long labels cut with an ellipsis."""
+    labels = [_short(label) for label in labels]
     height = 1.2 + 0.32 * max(len(labels), 1)
     fig = _figure(9, min(height, 12))
     ax = fig.add_subplot()
@@ -82,7 +93,8 @@ def bars(title: str, labels: list[str], values: list[int], *, xlabel: str = "rec
     for y, v in zip(ys, values):
         ax.text(v, y, f" {v:,}", va="center", fontsize=9)
     ax.set_xlabel(xlabel)
-    ax.set_title(title, loc="left")
+    ax.set_title(_short(title, 90), loc="left")
+    _whole_ticks(ax.xaxis)
     ax.margins(x=0.12)
     ax.spines[["top", "right"]].set_visible(False)
     return png(fig)
@@ -96,18 +108,24 @@ def length_histograms(title: str, panels: list[tuple[str, list[int], str]]) -> b
     fig = _figure(4.0 * cols, 3.4)
     axes = fig.subplots(1, cols, squeeze=False)[0]
     for ax, (name, values, unit) in zip(axes, panels):
+        heading = f"{name} ({len(values):,})"
         if values:
             arr = np.asarray(values)
-            top = max(int(np.percentile(arr, 99)), 1)
-            bins = np.linspace(0, top, min(top, 40) + 1)
-            ax.hist(np.clip(arr, 0, top), bins=bins, color=BLUE)
+            # Up to the 99th percentile (a few huge outputs would squash the rest), in whole-number bins.
+            top = max(int(np.percentile(arr, 99)) if arr.size >= 100 else int(arr.max()), 1)
+            width = max(1, -(-(top + 1) // 40))
+            ax.hist(arr, bins=np.arange(0, top + width + 1, width), color=BLUE)
             mean = float(arr.mean())
             ax.axvline(mean, color=ORANGE, linewidth=1.5)
-            ax.text(mean, ax.get_ylim()[1] * 0.92, f" mean {mean:.1f}", color=ORANGE, fontsize=9)
+            heading += f", mean {mean:.1f}"
+            beyond = int((arr > top + width).sum())
+            if beyond:
+                unit += f" ({beyond:,} longer not shown)"
         else:
             ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes, color=GREY)
-        ax.set_title(f"{name} ({len(values):,})", fontsize=10)
+        ax.set_title(heading, fontsize=10)
         ax.set_xlabel(unit)
+        _whole_ticks(ax.yaxis)
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].set_ylabel("records")
     fig.suptitle(title, x=0.01, ha="left")
@@ -125,6 +143,7 @@ def score_histograms(title: str, panels: list[tuple[str, list[float]]]) -> bytes
         ax.hist(np.asarray(values, dtype=float), bins=np.linspace(0, 1, 21), color=BLUE)
         ax.set_xlim(0, 1)
         ax.set_xlabel(name)
+        _whole_ticks(ax.yaxis)
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].set_ylabel("records")
     fig.suptitle(title, x=0.01, ha="left")

@@ -7,12 +7,14 @@ shows; none of them draws or writes. Lengths follow the papers: English in words
 """
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from typing import Iterable
 
 import numpy as np
 
+from ..quality.structure import is_no_input
 from ..records import Record
 
 #: Instructions that ask to pick a label from a closed set. Self-Instruct asked the model
@@ -32,6 +34,24 @@ _CLASSIFY = {
 }
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def whole(value) -> int:
+    """A count from a file written by another run: anything but a non-negative int is 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) else None
+
+
+def has_input(record: Record) -> bool:
+    """A real input: not empty, not a <noinput> marker (which check turns into "")."""
+    return bool(record.input.strip()) and not is_no_input(record.input)
+
+
 def classification_like(record: Record, lang: str) -> bool:
     pattern = _CLASSIFY.get(lang)
     return bool(pattern and pattern.search(record.instruction))
@@ -43,25 +63,25 @@ def _share(part: int, whole: int) -> float:
 
 def overview(records: list[Record], langs: list[str], runs: list[dict], summary: dict | None) -> dict:
     n = len(records)
-    with_input = sum(1 for r in records if r.input.strip())
+    with_input = sum(1 for r in records if has_input(r))
     classify = sum(1 for r, lang in zip(records, langs) if classification_like(r, lang))
     models, apis = Counter(), Counter()
     for r in records:
-        p = r.provenance or {}
-        models[str(p.get("model", "unknown"))] += 1
-        apis[str(p.get("api", "unknown"))] += 1
-    generate_runs = [run for run in runs if run.get("command", "generate") == "generate"]
-    tokens_in = sum(int(run.get("stats", {}).get("prompt_tokens", 0) or 0) for run in generate_runs)
-    tokens_out = sum(int(run.get("stats", {}).get("completion_tokens", 0) or 0) for run in generate_runs)
+        p = r.provenance if isinstance(r.provenance, dict) else {}
+        models[str(p.get("model") or "unknown")] += 1
+        apis[str(p.get("api") or "unknown")] += 1
+    stats = [run.get("stats") if isinstance(run.get("stats"), dict) else {} for run in runs]
+    tokens_in = sum(whole(s.get("prompt_tokens")) for s in stats)
+    tokens_out = sum(whole(s.get("completion_tokens")) for s in stats)
     cost = None
     if summary and isinstance(summary.get("all_runs"), dict):
-        cost = summary["all_runs"].get("cost_usd")
+        cost = number(summary["all_runs"].get("cost_usd"))
     return {
         "records": n, "languages": dict(Counter(langs).most_common()),
         "with_input": with_input, "share_with_input": _share(with_input, n),
         "classification_like": classify, "share_classification_like": _share(classify, n),
         "models": dict(models.most_common()), "apis": dict(apis.most_common()),
-        "runs": len(generate_runs), "prompt_tokens": tokens_in, "completion_tokens": tokens_out,
+        "runs": len(runs), "prompt_tokens": tokens_in, "completion_tokens": tokens_out,
         "cost_usd": cost,
     }
 
@@ -71,21 +91,25 @@ def funnel(runs: list[dict]) -> dict:
     stages: dict[str, dict] = {}
     counted = 0
     for run in runs:
-        steps = (run.get("stats") or {}).get("funnel")
+        steps = run.get("stats", {}).get("funnel") if isinstance(run.get("stats"), dict) else None
         if not isinstance(steps, list):
             continue
         counted += 1
         for step in steps:
+            if not isinstance(step, dict):
+                continue
             name = str(step.get("stage"))
             total = stages.setdefault(name, {"stage": name, "in": 0, "out": 0, "dropped": Counter()})
-            total["in"] += int(step.get("in", 0))
-            total["out"] += int(step.get("out", 0))
-            total["dropped"].update({str(k): int(v) for k, v in (step.get("dropped") or {}).items()})
+            total["in"] += whole(step.get("in"))
+            total["out"] += whole(step.get("out"))
+            dropped = step.get("dropped") if isinstance(step.get("dropped"), dict) else {}
+            total["dropped"].update({str(k): whole(v) for k, v in dropped.items() if whole(v)})
     ordered = [dict(s, dropped=dict(s["dropped"].most_common())) for s in stages.values()]
     reasons = Counter()
     for s in ordered:
         reasons.update(s["dropped"])
-    return {"runs": counted, "stages": ordered, "dropped_by_reason": dict(reasons.most_common())}
+    kept = next((stage["out"] for stage in ordered if stage["stage"] == "target"), ordered[-1]["out"] if ordered else 0)
+    return {"runs": counted, "stages": ordered, "dropped_by_reason": dict(reasons.most_common()), "kept": kept}
 
 
 def describe(values: Iterable[float]) -> dict:
@@ -97,18 +121,21 @@ def describe(values: Iterable[float]) -> dict:
 
 
 def text_lengths(texts: list[str], lang: str) -> dict[str, list[int]]:
-    """The lengths a language is measured in: words (English, other), or characters and eojeol (Korean)."""
+    """The lengths a language is measured in: words (English), characters and eojeol (Korean),
+    characters (other scripts: Chinese has no spaces to count words by)."""
+    characters = [len(t) - t.count(" ") - t.count("\n") for t in texts]
     if lang == "ko":
-        return {"characters": [len(t) - t.count(" ") - t.count("\n") for t in texts],
-                "eojeol": [len(t.split()) for t in texts]}
-    return {"words": [len(t.split()) for t in texts]}
+        return {"characters": characters, "eojeol": [len(t.split()) for t in texts]}
+    if lang == "en":
+        return {"words": [len(t.split()) for t in texts]}
+    return {"characters": characters}
 
 
 def lengths_for(records: list[Record], lang: str) -> tuple[dict, dict]:
     """(numbers, raw lengths for the histograms) of one language's records."""
     fields = {
         "instruction": [r.instruction for r in records],
-        "input": [r.input for r in records if r.input.strip()],
+        "input": [r.input for r in records if has_input(r)],
         "output": [r.output for r in records],
     }
     raw = {name: text_lengths(texts, lang) for name, texts in fields.items()}
@@ -126,8 +153,8 @@ def per_seed(records: list[Record], seed_ids: list[str], lang: str, *, top: int 
     counts = Counter({sid: 0 for sid in seed_ids})
     with_provenance = 0
     for r in records:
-        ids = (r.provenance or {}).get("seed_task_ids")
-        if not isinstance(ids, list):
+        ids = r.provenance.get("seed_task_ids") if isinstance(r.provenance, dict) else None
+        if not isinstance(ids, list) or not ids:
             continue
         with_provenance += 1
         counts.update(str(i) for i in ids if str(i) in counts)
@@ -135,9 +162,10 @@ def per_seed(records: list[Record], seed_ids: list[str], lang: str, *, top: int 
     shown = [item for item in ranked if item[1] > 0]
     return {
         "lang": lang, "seeds": len(seed_ids), "records_with_provenance": with_provenance,
-        "seeds_shown": len(shown), "seeds_never_in_a_kept_record": len(seed_ids) - len(shown),
+        "seeds_in_kept_records": len(shown), "seeds_in_no_kept_record": len(seed_ids) - len(shown),
         "most_productive": [{"id": i, "records": c} for i, c in shown[:top]],
-        "least_productive": [{"id": i, "records": c} for i, c in shown[-top:][::-1]] if shown else [],
+        # Among the seeds some kept record came from; the ones in none are counted above.
+        "least_productive": [{"id": i, "records": c} for i, c in shown[::-1][:top]],
         "records_per_seed": describe(c for _, c in ranked) if with_provenance else describe([]),
         "counts": dict(ranked),
     }

@@ -14,7 +14,7 @@ from ..resources import default_seed_tasks_path
 from ..seeds import load_seed_tasks
 from ..similarity import NearDuplicateIndex
 from ..tokenizers import tokenizer_for
-from .measures import describe, histogram
+from .measures import describe, histogram, number
 
 _BINS = np.linspace(0, 1, 21)
 
@@ -23,7 +23,7 @@ def novelty(records: list[Record], lang: str, seed_tasks_path: str | None) -> tu
     """(numbers, the raw scores for the figure, the ids of the language's seeds)."""
     path = seed_tasks_path or default_seed_tasks_path()
     seeds = [t for t in load_seed_tasks(path) if t.lang == lang]
-    averages = [r.avg_similarity_score for r in records if isinstance(r.avg_similarity_score, (int, float))]
+    averages = [v for v in (number(r.avg_similarity_score) for r in records) if v is not None]
     numbers: dict = {"seed_tasks_path": str(path), "seed_tasks": len(seeds)}
     raw: dict = {"avg_similarity_score": averages}
     if seeds:

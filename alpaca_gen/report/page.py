@@ -10,6 +10,7 @@ from html import escape
 from pathlib import Path
 
 from .draw import lang_name
+from .measures import plural
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans KR","NanumGothic","Apple SD Gothic Neo",
@@ -74,12 +75,17 @@ def _overview(o: dict) -> str:
     return _table(None, rows)
 
 
-def _funnel(f: dict, figures: dict) -> str:
+def _funnel(f: dict, figures: dict, records: int) -> str:
     if not f["stages"]:
         return '<p class="muted">No runs.jsonl beside the input: the funnel is written by <code>generate</code>.</p>'
     rows = [[escape(s["stage"]), _n(s["in"]), _n(s["out"]),
              escape(", ".join(f"{k} {v:,}" for k, v in s["dropped"].items())) or "–"] for s in f["stages"]]
-    return (f"<p>Summed over {f['runs']} generate runs.</p>" + _table(["stage", "in", "out", "dropped"], rows, {1, 2})
+    note = ""
+    if f["kept"] != records:
+        note = (f" The runs kept {f['kept']:,} records and the file holds {records:,}: records were added or "
+                "removed outside these runs, or some runs are missing from runs.jsonl.")
+    return (f"<p>Summed over {plural(f['runs'], 'generate run')}.{escape(note)}</p>"
+            + _table(["stage", "in", "out", "dropped"], rows, {1, 2})
             + _img(figures, "funnel.png", "kept and dropped candidates by reason"))
 
 
@@ -93,7 +99,7 @@ def _lengths(lengths: dict, figures: dict) -> str:
                 rows.append([escape(name), escape(unit), _n(d["count"]), _n(d["mean"]), _n(d["median"]),
                              _n(d["p90"]), _n(d["max"])])
         parts.append(_table(["field", "unit", "records", "mean", "median", "90th pct", "max"], rows, {2, 3, 4, 5, 6}))
-        for unit in next(iter(fields.values())).keys():
+        for unit in fields["instruction"].keys():
             parts.append(_img(figures, f"lengths_{code}_{unit}.png", f"{lang_name(code)} lengths in {unit}"))
     return "".join(parts)
 
@@ -105,7 +111,10 @@ def _diversity(diversity: dict, figures: dict) -> str:
     for code, d in diversity.items():
         parts.append(f"<h3>{escape(lang_name(code))}</h3>")
         if not d.get("parser"):
-            parts.append(f'<p class="note">No verb-object figure. {escape(d["how_to_enable"])}</p>')
+            parts.append(f'<p class="note">No verb-object figure: {escape(d["how_to_enable"])}</p>')
+            continue
+        if not d["top_verbs"]:
+            parts.append(f"<p>None of the {plural(d['records'], 'instruction')} has a verb with a direct object.</p>")
             continue
         parts.append(
             f"<p>{_pct(d['share_with_pair'])} of the instructions ({d['with_pair']:,} of {d['records']:,}) have a "
@@ -144,19 +153,23 @@ def _seeds(seeds: dict, figures: dict) -> str:
         if not d["records_with_provenance"]:
             parts.append('<p class="muted">No record names the seed tasks of its prompt (provenance.seed_task_ids).</p>')
             continue
-        parts.append(f"<p>{d['records_with_provenance']:,} records name their prompt's seeds; {d['seeds_shown']} of "
-                     f"{d['seeds']} seeds appear in some kept record, {d['seeds_never_in_a_kept_record']} in none.</p>")
-        rows = [[escape(m["id"]), _n(m["records"]), escape(l["id"]), _n(l["records"])]
-                for m, l in zip(d["most_productive"], d["least_productive"])]
-        parts.append(_table(["most productive", "records", "least productive", "records"], rows, {1, 3}))
+        parts.append(f"<p>{plural(d['records_with_provenance'], 'record')} name the seeds of their prompt; "
+                     f"{d['seeds_in_kept_records']} of the {d['seeds']} seeds were in the prompt of some kept record, "
+                     f"{d['seeds_in_no_kept_record']} in none.</p>")
+        most = [[escape(m["id"]), _n(m["records"])] for m in d["most_productive"]]
+        least = [[escape(m["id"]), _n(m["records"])] for m in d["least_productive"]]
+        parts.append('<div style="display:flex;gap:32px;flex-wrap:wrap">'
+                     + _table(["most productive", "records"], most, {1})
+                     + _table(["least productive (of those in some record)", "records"], least, {1}) + "</div>")
         parts.append(_img(figures, f"seeds_{code}.png", f"{lang_name(code)} records per seed"))
     return "".join(parts) or '<p class="muted">No English or Korean records.</p>'
 
 
 def _quality(q: dict, figures: dict) -> str:
     langs = ", ".join(f"{lang_name(k)} {v:,}" for k, v in q["languages"].items())
-    head = (f"<p>{q['records']:,} records ({escape(langs)}): {q['flagged']:,} flagged, {q['dropped']:,} that "
-            f"<code>check</code> would drop and {q['fixed']:,} it would fix.</p>")
+    head = (f"<p>{plural(q['records'], 'record')}" + (f" ({escape(langs)})" if langs else "")
+            + f": {q['flagged']:,} flagged, {q['dropped']:,} that <code>check</code> would drop and "
+            f"{q['fixed']:,} it would fix.</p>")
     if not q["rules"]:
         return head + "<p>No rule flagged any record.</p>"
     rows = []
@@ -176,7 +189,7 @@ _SECTIONS = (("overview", "Overview"), ("funnel", "Funnel"), ("lengths", "Length
 def render_page(numbers: dict, figures: dict[str, bytes]) -> str:
     bodies = {
         "overview": _overview(numbers["overview"]),
-        "funnel": _funnel(numbers["funnel"], figures),
+        "funnel": _funnel(numbers["funnel"], figures, numbers["overview"]["records"]),
         "lengths": _lengths(numbers["lengths"], figures),
         "diversity": _diversity(numbers["diversity"], figures),
         "novelty": _novelty(numbers["novelty"], figures),
@@ -186,8 +199,10 @@ def render_page(numbers: dict, figures: dict[str, bytes]) -> str:
     nav = "".join(f'<a href="#{key}">{title}</a>' for key, title in _SECTIONS)
     sections = "".join(f'<section id="{key}"><h2>{title}</h2>{bodies[key]}</section>' for key, title in _SECTIONS)
     title = f"alpaca-gen report: {Path(numbers['input']).name}"
+    languages = numbers["overview"]["languages"]
+    page_lang = "ko" if languages and max(languages, key=languages.get) == "ko" else "en"
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{page_lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body><main>"

@@ -20,11 +20,11 @@ noun, and drew the top 20 verbs with their top 4 nouns as a sunburst.
   3. the main predicate is the last one (the head of a head-final sentence);
      when it is a copula (무엇인가요?) the instruction has no verb, like an
      English question;
-  4. its object: the noun before the nearest object particle (을/를, JKO) before
-     the predicate, stepping back over counters (다섯 가지를 -> the noun before
-     the number) and plural 들; without an object particle, the noun right
-     before the predicate, across adverbs and delimiter particles only
-     (이 문장도 요약해 줘, 초안 좀 써 줘);
+  4. its object: a noun right before the predicate (or before the verbs in a row
+     that end in it), unmarked or with 도/만/은/는, past adverbs and amounts
+     (이 문장도 요약해 줘, 초안 좀 써 줘); else the noun before the nearest object
+     particle (을/를, JKO), stepping back over counters (다섯 가지를 -> the noun
+     before the number) and plural 들, not past a clause of another verb;
   5. the light verb 하다 with an object (요약을 해 주세요) becomes 요약하다, and its
      object is looked for before that noun.
 """
@@ -36,6 +36,9 @@ from dataclasses import dataclass
 from typing import Iterable, Protocol
 
 _FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n")
+#: Only the first sentence counts; a longer text (a pasted document with no full stop) is cut
+#: before it reaches a parser (spaCy refuses texts over a million characters, and slows long before).
+MAX_PARSED_CHARS = 2000
 
 
 class VerbObjectParser(Protocol):
@@ -57,10 +60,11 @@ _SOFT_PARTICLES = {"도", "만", "은", "는", "이나", "나"}
 #: an object before them belongs to that clause.
 _ADVERBIAL_NOUNS = {"때", "뒤", "후", "전", "동안", "경우", "다음"}
 _AUX_AFTER_CONNECTIVE = {"주", "드리", "보", "놓", "두"}
+#: 찾아 고쳐, 골라 알려: verbs joined by these endings share their object.
 _SERIAL = {"어", "아", "여", "고", "어서", "아서"}
 #: Connective endings of manner or purpose (정중하지만 분명하게, 보고하듯, 드러나도록): the
 #: clause they end is not where an object particle before them belongs.
-_OPEN_ENDINGS = {"게", "면서", "으면서", "면서도", "으면서도", "듯", "듯이", "지만", "도록"}  # 찾아 고쳐, 골라 알려: verbs in a row share their object
+_OPEN_ENDINGS = {"게", "면서", "으면서", "면서도", "으면서도", "듯", "듯이", "지만", "도록"}
 #: Nouns that count: 세 가지를, 다섯 곳을, 한 수를 name how many, the noun before them what.
 _COUNTERS = {"가지", "개", "곳", "명", "권", "편", "줄", "번", "장", "쪽", "마리", "수"}
 
@@ -98,6 +102,8 @@ def _korean_predicates(tokens) -> list[_Predicate]:
                 continue  # 할 수 있다: possibility, not the task
             if tok.form in _AUX_AFTER_CONNECTIVE and prev_tag == "EC":
                 continue  # 보내 주다, 써 보다 tagged as main verbs
+            if tok.form == "바라" and prev_tag == "ETN":
+                continue  # 번역해 주시기 바랍니다: a polite request, the task is the verb before it
             kind = "verb" if tag == "VV" else "adjective"
             if prev_tag in ("MAG", "NNG") and prev.end == tok.start:  # 바로잡다, 짝짓다: one word
                 found.append(_Predicate(prev.form + tok.form + "다", i - 1, i, kind))
@@ -232,10 +238,7 @@ class KoreanVerbObjects:
         self._kiwi = Kiwi()
 
     def pairs(self, instructions: list[str]) -> list[tuple[str | None, str | None]]:
-        out = []
-        for tokens in self._kiwi.tokenize(instructions):
-            out.append(korean_pair(tokens))
-        return out
+        return [korean_pair(tokens) for tokens in self._kiwi.tokenize([t[:MAX_PARSED_CHARS] for t in instructions])]
 
 
 # --- English ----------------------------------------------------------------
@@ -277,7 +280,7 @@ class EnglishVerbObjects:
         raise ImportError(f"no English spaCy pipeline ({', '.join(ENGLISH_PIPELINES)}): {last}")
 
     def pairs(self, instructions: list[str]) -> list[tuple[str | None, str | None]]:
-        firsts = [_FIRST_SENTENCE.split(text.strip(), maxsplit=1)[0] for text in instructions]
+        firsts = [_FIRST_SENTENCE.split(text.strip()[:MAX_PARSED_CHARS], maxsplit=1)[0] for text in instructions]
         return [english_pair(doc) for doc in self._nlp.pipe(firsts, batch_size=256)]
 
 
