@@ -41,6 +41,7 @@ class BatchMode:
     error_every: int = 0  # every k-th input line (1-based) errors (0: none)
     upload_delay: float = 0.0  # seconds between storing an upload and answering (a kill lands in between)
     create_delay: float = 0.0  # seconds between creating a batch and answering
+    first_only: bool = False  # expiry and error lines only in the first batch created (the rest complete)
 
 
 @dataclass
@@ -220,6 +221,8 @@ class FakeBatches:
 
     def _finish(self, batch: _Batch) -> None:
         mode, obj = self.mode, batch.obj
+        if mode.first_only and self.created and self.created[0]["id"] != obj["id"]:
+            mode = BatchMode()
         outputs, errors = [], []
         for number, line in enumerate(batch.lines, 1):
             rid = _new_id("req")

@@ -54,11 +54,14 @@ def test_batch_writes_what_live_mode_writes(make_fake, run_cli, tmp_path, api):
 
 
 def test_expired_and_failed_lines_are_resubmitted(make_fake, run_cli, tmp_path):
+    """The first wave expires after 6 of its lines and fails every 3rd: rounds 2 and 5 (errors) and 6 on
+    (expired) are needed for the target, so they go into the next wave, which completes."""
     live = make_fake()
-    assert run_cli(*_args(live, tmp_path / "live")).returncode == 0
+    assert run_cli(*_args(live, tmp_path / "live", "--similarity_threshold", 1.0, target=400)).returncode == 0
     fake = make_fake()
-    fake.batches.mode.outcome, fake.batches.mode.expire_after, fake.batches.mode.error_every = "expired", 30, 7
-    result = run_cli(*_batch(fake, tmp_path / "batch"))
+    mode = fake.batches.mode
+    mode.outcome, mode.expire_after, mode.error_every, mode.first_only = "expired", 6, 3, True
+    result = run_cli(*_batch(fake, tmp_path / "batch", "--similarity_threshold", 1.0, target=400))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "batch" / "regen.json").read_bytes() == (tmp_path / "live" / "regen.json").read_bytes()
     summary = json.loads((tmp_path / "batch" / "summary.json").read_text(encoding="utf-8"))
