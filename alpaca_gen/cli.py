@@ -78,9 +78,27 @@ def _report(**values):
                  verbs=o.verbs)
 
 
+def _batch_prepare(**values):
+    from .batch.engines import describe, prepare
+    from .config import BatchPrepareOptions
+
+    o = BatchPrepareOptions.from_flags(**values)
+    print(describe(prepare(o, o.requests, out_file=o.file, again=o.again)))
+
+
+def _batch_ingest(**values):
+    from .batch.engines import ingest
+    from .config import BatchIngestOptions, GenerateConfig
+
+    o = BatchIngestOptions.from_flags(**values)
+    with _heavy_imports():
+        ingest(o.output_dir, o.results, config_class=GenerateConfig)
+
+
 def _build_commands():
     """The command classes fire dispatches to, with signatures and help from the option specs."""
-    from .config import CheckOptions, DedupOptions, ExportOptions, GenerateConfig, ReportOptions, SeedCheckOptions
+    from .config import (BatchIngestOptions, BatchPrepareOptions, CheckOptions, DedupOptions, ExportOptions,
+                         GenerateConfig, ReportOptions, SeedCheckOptions)
     from .options import command
 
     seeds = type("Seeds", (), {
@@ -89,8 +107,18 @@ def _build_commands():
                          "near-duplicate pairs, problems.", positional=("path",)),
     })
 
+    batch = type("Batch", (), {
+        "__doc__": "Batch files for engines without a Batch API (vllm run-batch, Ray Data).",
+        "prepare": command(BatchPrepareOptions, _batch_prepare, "Write the next requests of OUTPUT_DIR as an OpenAI batch "
+                           "input file and record them.", positional=("output_dir",)),
+        "ingest": command(BatchIngestOptions, _batch_ingest, "Commit a results file (OpenAI batch output format) into "
+                          "OUTPUT_DIR, in round order.", positional=("output_dir", "results")),
+    })
+    groups = {"seeds": seeds, "batch": batch}
+
     def init(self):
         self.seeds = seeds()
+        self.batch = batch()
 
     return type("Commands", (), {
         "__doc__": "alpaca-gen: self-instruct instruction data in English and Korean (Stanford Alpaca, rebuilt).",
@@ -106,7 +134,7 @@ def _build_commands():
                          positional=("input",)),
         "check": command(CheckOptions, _check, "Check records against the field and quality rules; report per-rule counts, "
                          "write the kept and the flagged records.", positional=("input",)),
-    }), seeds
+    }), groups
 
 
 def _take_api_key(argv: list[str]) -> list[str]:
@@ -139,14 +167,16 @@ commands:
   report        describe a data set in pictures: report.html, report.json, PNG figures
   dedup         drop near-duplicate records from an existing data set
   seeds check   validate a seed task file
+  batch prepare write the next requests as a batch file for another engine (vllm run-batch)
+  batch ingest  commit that engine's results file
 
 'alpaca-gen COMMAND --help' shows a command's flags."""
 
 _COMMANDS = {"generate": ("generate",), "check": ("check",), "export": ("export",), "report": ("report",), "dedup": ("dedup",),
-             "seeds": ("seeds", "check")}
+             "seeds": ("seeds", "check"), "batch": ("batch",)}
 
 
-def _check_flags(args: list[str], commands, seeds) -> None:
+def _check_flags(args: list[str], commands, groups) -> None:
     """Reject unknown flags before fire runs anything, and note the flags given (GIVEN_FLAGS).
 
     fire calls the command with the flags it understood and only then complains
@@ -157,14 +187,16 @@ def _check_flags(args: list[str], commands, seeds) -> None:
     GIVEN_FLAGS.clear()
     if not args or args[0] not in _COMMANDS:
         return
-    path = _COMMANDS[args[0]]
     rest = args[1:]
-    if args[0] == "seeds":
-        if not rest or rest[0] != "check":
+    if args[0] in groups:  # seeds check, batch prepare, batch ingest
+        group = groups[args[0]]
+        if not rest or rest[0].startswith("-") or not hasattr(group, rest[0]):
             return
+        path = (args[0], rest[0])
+        names = cli_names(getattr(group, rest[0]))
         rest = rest[1:]
-        names = cli_names(seeds.check)
     else:
+        path = _COMMANDS[args[0]]
         names = cli_names(getattr(commands, path[0]))
     for arg in rest:
         if arg == "--":
@@ -223,8 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         print("alpaca-gen: interrupted", file=sys.stderr)
         return 130
     try:
-        commands, seeds = _build_commands()
-        _check_flags(args, commands, seeds)
+        commands, groups = _build_commands()
+        _check_flags(args, commands, groups)
         fire.Fire(commands, command=args, name="alpaca-gen")
     except AlpacaGenError as exc:
         print(f"alpaca-gen: error: {redact(str(exc), secrets)}", file=sys.stderr, flush=True)

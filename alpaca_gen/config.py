@@ -188,6 +188,30 @@ class SeedCheckOptions(Options):
     strict: bool = flag(False, "Fail on near-duplicate pairs too (they are warnings otherwise; schema and language problems always fail).")
 
 
+@dataclass
+class BatchPrepareOptions(GenerateConfig):
+    requests: int = flag(1000, "How many requests to write (whole rounds: a completions round is one request, a chat "
+                               "round --request_batch_size).", low=1)
+    file: str | None = flag(None, "Where to write the batch input file. Default: OUTPUT_DIR/batch-NNNN.jsonl.")
+    again: bool = flag(False, "Start at the next round to commit, preparing again rounds whose results errored.")
+
+    def check(self) -> None:
+        super().check()
+        if self.batch:
+            raise UsageError("batch prepare writes a file for another engine; --batch is for the OpenAI Batch API")
+
+
+@dataclass
+class BatchIngestOptions(Options):
+    output_dir: str = flag("", "The output directory the requests were prepared for.")
+    results: str = flag("", "A results file in the OpenAI batch output format (vllm run-batch -o writes it).")
+
+    def check(self) -> None:
+        if not self.output_dir or not self.results:
+            raise UsageError("batch ingest needs the output directory and the results file: "
+                             "alpaca-gen batch ingest OUTPUT_DIR RESULTS.jsonl")
+
+
 #: What --local changes unless the user set it (bench/bench_local.py, 10 English instructions
 #: on two cores): the completions API (chat took 206 s), 256 completion tokens (105 s at 512,
 #: 87 s at 192: the tasks a 135M model writes after its first few are malformed anyway, and

@@ -172,6 +172,7 @@ def test_max_requests_chat_counts_each_call(fake, run_cli, tmp_path, util):
     (("generate",), "GenerateConfig"), (("check",), "CheckOptions"), (("export",), "ExportOptions"),
     (("dedup",), "DedupOptions"), (("report",), "ReportOptions"),
     (("seeds", "check"), "SeedCheckOptions"),
+    (("batch", "prepare"), "BatchPrepareOptions"), (("batch", "ingest"), "BatchIngestOptions"),
 ])
 def test_help_lists_every_flag_of_the_spec(run_cli, command, config):
     """Every option declared in the command's spec appears in its --help (the list is the
@@ -185,14 +186,16 @@ def test_help_lists_every_flag_of_the_spec(run_cli, command, config):
     missing = [name for name in names if f"--{name}" not in text and name.upper() not in text]
     assert not missing, f"{' '.join(command)} --help does not mention {missing}"
     assert "Traceback" not in text
-    assert len(names) >= {"generate": 32, "check": 6, "export": 18, "dedup": 7, "report": 6, "seeds": 5}[command[0]]
+    assert len(names) >= {"generate": 32, "check": 6, "export": 18, "dedup": 7, "report": 6, "seeds": 5,
+                          "batch": 2}[command[0]]
 
 
 def test_every_flag_the_docs_name_exists(run_cli):
     """The README and pyproject.toml name flags; each must be one a command's --help lists
     (pyproject once named a --ko_tokenizer that never existed)."""
     known = {"help", "version", "nosimilarity_stats"}
-    for command in (("generate",), ("check",), ("export",), ("dedup",), ("report",), ("seeds", "check")):
+    for command in (("generate",), ("check",), ("export",), ("dedup",), ("report",), ("seeds", "check"),
+                    ("batch", "prepare"), ("batch", "ingest")):
         text = run_cli(*command, "--help").stderr + run_cli(*command, "--help").stdout
         known.update(re.findall(r"--([a-z][a-z_]+)=", text))
     known.update({"no" + name for name in known})  # fire's --noflag for a boolean
@@ -201,7 +204,7 @@ def test_every_flag_the_docs_name_exists(run_cli):
     for name in ("README.md", "pyproject.toml"):
         # Lines that run other programs (pip, llama.cpp's server) name their own flags.
         lines = [line for line in (repo / name).read_text(encoding="utf-8").splitlines()
-                 if "llama_cpp.server" not in line and "pip install" not in line]
+                 if "llama_cpp.server" not in line and "pip install" not in line and "vllm run-batch" not in line]
         named = set(re.findall(r"(?<![\w-])--([a-z][a-z_]+)", "\n".join(lines)))
         unknown = sorted(named - known)
         assert not unknown, f"{name} names flags that do not exist: {unknown}"

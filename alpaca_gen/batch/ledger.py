@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LEDGER_NAME = "batches.jsonl"
-STEPS = ("uploaded", "created", "ended")
+STEPS = ("uploaded", "created", "ended", "prepared")
 
 
 def _spans(rounds: list[int]) -> list[list[int]]:
@@ -39,6 +39,10 @@ class Wave:
     input_file_ids: list[str] = field(default_factory=list)
     batch_ids: list[str] = field(default_factory=list)
     status: str | None = None  # the final status(es) once ended
+    #: batch prepare: the file written for another engine, its sha256, and the settings that made it
+    prepared_file: str | None = None
+    digest: str | None = None
+    settings: dict = field(default_factory=dict)
 
     @property
     def step(self) -> str:
@@ -72,6 +76,10 @@ class BatchLedger:
         if step == "uploaded":
             rounds = frozenset(r for start, stop in entry["rounds"] for r in range(int(start), int(stop)))
             self.waves[number] = Wave(number, rounds, str(entry["url"]), [str(i) for i in entry["input_file_ids"]])
+        elif step == "prepared":
+            rounds = frozenset(r for start, stop in entry["rounds"] for r in range(int(start), int(stop)))
+            self.waves[number] = Wave(number, rounds, str(entry["url"]), prepared_file=str(entry["file"]),
+                                      digest=str(entry["sha256"]), settings=dict(entry["settings"]))
         elif step == "created":
             wave = self.waves[number]
             wave.batch_ids = [str(i) for i in entry["batch_ids"]]
@@ -101,6 +109,11 @@ class BatchLedger:
                       "input_file_ids": list(input_file_ids)})
         return self.waves[number]
 
+    def prepared(self, number: int, rounds, url: str, path: str, digest: str, settings: dict) -> Wave:
+        self._append({"wave": number, "step": "prepared", "rounds": _spans(list(rounds)), "url": url, "file": path,
+                      "sha256": digest, "settings": settings})
+        return self.waves[number]
+
     def created(self, number: int, batch_ids: list[str]) -> None:
         self._append({"wave": number, "step": "created", "batch_ids": list(batch_ids)})
 
@@ -108,13 +121,13 @@ class BatchLedger:
         self._append({"wave": number, "step": "ended", "status": status})
 
     def wave_of(self, round_number: int) -> Wave | None:
-        """The latest wave that carried ``round_number`` and did not end without its answers."""
+        """The latest Batch API wave that carried ``round_number`` (prepared files are not waited on)."""
         found = None
         for wave in self.waves.values():
-            if round_number in wave.rounds and (found is None or wave.number > found.number):
+            if wave.prepared_file is None and round_number in wave.rounds and (found is None or wave.number > found.number):
                 found = wave
         return found
 
     def open_waves(self) -> list[Wave]:
-        """Waves submitted and not yet ended, oldest first."""
-        return [w for n, w in sorted(self.waves.items()) if w.status is None]
+        """Batch API waves submitted and not yet ended, oldest first."""
+        return [w for n, w in sorted(self.waves.items()) if w.status is None and w.prepared_file is None]
