@@ -163,3 +163,18 @@ def test_max_cost_counts_the_whole_wave_before_it_is_submitted(make_fake, run_cl
     summary = json.loads((tmp_path / "batch" / "summary.json").read_text(encoding="utf-8"))
     assert summary["this_run"]["cost_usd"] <= 0.5
     assert fake.batches.created and fake.batches.created[0]["requests"] < 200  # the wave was cut to the budget
+
+
+def test_killed_while_taking_in_the_output_and_resumed(make_fake, start_cli, run_cli, tmp_path, util):
+    """SIGKILL right after the output file was downloaded, while its rounds are committed."""
+    live = make_fake()
+    assert run_cli(*_args(live, tmp_path / "live", "--similarity_threshold", 1.0, target=3000)).returncode == 0
+    fake = make_fake()
+    out = tmp_path / "batch"
+    proc = start_cli(*_batch(fake, out, "--similarity_threshold", 1.0, target=3000))
+    util.wait_for(lambda: any(r["path"].endswith("/content") for r in list(fake.requests)), what="the download")
+    proc.kill()
+    result = run_cli(*_batch(fake, out, "--similarity_threshold", 1.0, target=3000))
+    assert result.returncode == 0, result.stderr
+    assert (out / "regen.json").read_bytes() == (tmp_path / "live" / "regen.json").read_bytes()
+    _assert_no_request_twice(fake)
