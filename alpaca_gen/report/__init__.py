@@ -215,9 +215,9 @@ def _print_result(target: Path, numbers: dict, out) -> None:
     for code, d in numbers["diversity"].items():
         if d.get("parser"):
             print(f"  {code}: {d['share_with_pair']:.0%} of instructions have a verb-object pair, "
-                  f"{d['distinct_verbs']} distinct verbs ({d['parser']})", file=out)
+                  f"{plural(d['distinct_verbs'], 'distinct verb')} ({d['parser']})", file=out)
         else:
             print(f"  {code}: no verb-object figure: {d['how_to_enable']}", file=out)
     q = numbers["quality"]
-    print(f"  quality: {q['flagged']} flagged ({q['dropped']} would be dropped, {q['fixed']} fixed)", file=out)
-    print(f"  -> {target / 'report.html'} ({len(numbers['figures'])} figures, report.json)", file=out)
+    print(f"  quality: {q['flagged']:,} flagged ({q['dropped']:,} would be dropped, {q['fixed']:,} fixed)", file=out)
+    print(f"  -> {target / 'report.html'} ({plural(len(numbers['figures']), 'figure')}, report.json)", file=out)
