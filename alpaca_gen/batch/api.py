@@ -34,6 +34,12 @@ class BatchOutcome:
     counts: dict = field(default_factory=dict)
 
 
+def batch_errors(batch: dict) -> list[str]:
+    """A batch's own errors (a failed validation), one line each."""
+    return [f"line {e.get('line')}: {e.get('code')}: {e.get('message')}"
+            for e in ((batch.get("errors") or {}).get("data") or [])]
+
+
 class BatchAPI:
     def __init__(self, *, api_key: str, base_url: str, http_client=None, timeout: float = 600.0,
                  retries: int = 5, sleep: Callable[[float], object] = asyncio.sleep):
@@ -108,9 +114,7 @@ class BatchAPI:
 
     async def outcome(self, batch: dict) -> BatchOutcome:
         """The ended batch's lines from its output and error files, joined on custom_id."""
-        errors = [f"line {e.get('line')}: {e.get('code')}: {e.get('message')}"
-                  for e in ((batch.get("errors") or {}).get("data") or [])]
-        result = BatchOutcome(batch["status"], errors=errors, counts=dict(batch.get("request_counts") or {}))
+        result = BatchOutcome(batch["status"], errors=batch_errors(batch), counts=dict(batch.get("request_counts") or {}))
         # The error file first: a custom_id answered in the output file wins over an error line.
         for key in ("error_file_id", "output_file_id"):
             file_id = batch.get(key)

@@ -22,7 +22,7 @@ from ..errors import DataError
 from ..records import read_text_file, write_atomic
 from .ledger import BatchLedger
 from .lines import BatchRequest, parse_custom_id, round_requests
-from .results import LineResult, read_results, round_result
+from .results import read_results, round_result
 
 #: The flags a prepared file depends on, saved with it so ingest rebuilds the same prompts.
 _SAVED = ("model_name", "api", "max_tokens", "temperature", "top_p", "lang", "seed_tasks_path", "num_prompt_instructions",
@@ -81,12 +81,10 @@ def prepare(config, requests: int, *, out_file: str | None = None, again: bool =
 
 
 class ResultsSource:
-    """Answers the rounds a results file holds (an AnswerSource for the ingest run)."""
+    """Answers the rounds a results file holds whole (an AnswerSource for the ingest run)."""
 
-    def __init__(self, lines_by_round: dict[int, list[BatchRequest]], results: dict[str, LineResult], api: str,
-                 max_tokens: int):
-        self._requests = lines_by_round
-        self._results = results
+    def __init__(self, answers: dict[int, RoundResult], api: str, max_tokens: int):
+        self._answers = answers
         self._api = api
         self.max_tokens = max_tokens
 
@@ -98,9 +96,8 @@ class ResultsSource:
         return 1 if self._api == "completions" else n_prompts
 
     async def answer(self, prompts: list[str], round_number: int | None = None) -> RoundResult:
-        requests = self._requests.get(round_number, [])
-        result = round_result(requests, self._results, self._api, len(prompts)) if requests else None
-        return result or RoundResult(choices=[Unusable("batch_error")] * len(prompts), api_calls=len(requests))
+        # The run is limited to the rounds answered whole; any other gets no text.
+        return self._answers.get(round_number) or RoundResult(choices=[Unusable("batch_error")] * len(prompts))
 
     async def close(self) -> None:
         return None
@@ -121,36 +118,36 @@ def ingest(output_dir: str, results_path: str, *, config_class, out=None, err=No
     waves = {r: w for w in ledger.waves.values() if w.prepared_file for r in w.rounds}
     peek = RegenStore(store_dir).peek_state()
     next_round = peek.next_request if peek is not None else 0
-    by_round: dict[int, list[str]] = {}
+    rounds: set[int] = set()
     for cid in results:
         round_no, _ = parse_custom_id(cid)
         if round_no not in waves:
             raise DataError(f"{results_path}: {cid} was never prepared for {output_dir} (alpaca-gen batch prepare)")
         if round_no < next_round:
             raise DataError(f"{results_path}: {cid} was already ingested into {output_dir}")
-        by_round.setdefault(round_no, []).append(cid)
-    for wave in {waves[r].number: waves[r] for r in by_round}.values():
+        rounds.add(round_no)
+    for wave in {waves[r].number: waves[r] for r in rounds}.values():
         data = Path(wave.prepared_file).read_bytes() if Path(wave.prepared_file).is_file() else b""
         if _digest(data) != wave.digest:
             raise DataError(f"{wave.prepared_file} changed (or is gone) since it was prepared; its prompts cannot be "
                             "checked")
-    settings = dict(waves[min(by_round)].settings)
+    settings = dict(waves[min(rounds)].settings)
     config = config_class.from_flags(output_dir=str(output_dir), **settings)
     generator = Generator(config, out=out, err=err)
-    lines = {}
-    for r in sorted(set(waves)):
-        if r >= next_round:
-            lines[r] = _lines(generator, [r], settings["seed"])
-    ready = 0  # consecutive rounds from the next one that the file answers whole
-    while next_round + ready in lines and round_result(lines[next_round + ready], results, config.api,
-                                                        config.request_batch_size) is not None:
-        ready += 1
-    if ready == 0:
+    answers: dict[int, RoundResult] = {}  # consecutive rounds from the next one that the file answers whole
+    calls = 0
+    while next_round + len(answers) in waves:
+        requests = _lines(generator, [next_round + len(answers)], settings["seed"])
+        answered = round_result(requests, results, config.api, config.request_batch_size)
+        if answered is None:
+            break
+        answers[next_round + len(answers)] = answered
+        calls += len(requests)
+    if not answers:
         raise DataError(f"{results_path} has no complete answer for round {next_round}, the next to commit; "
                         "its lines errored or are missing (prepare it again, or ingest a file that has it)")
-    calls = sum(len(lines[next_round + k]) for k in range(ready))
     config = config.with_flags(max_requests=calls)
-    source = ResultsSource(lines, results, config.api, config.max_tokens)
+    source = ResultsSource(answers, config.api, config.max_tokens)
     return Generator(config, source=source, out=out, err=err).run()
 
 

@@ -19,7 +19,7 @@ from typing import Callable
 
 from ..answers import RoundResult, Unusable
 from ..errors import ApiRefusedError
-from .api import BatchAPI, BatchOutcome
+from .api import BatchAPI, BatchOutcome, batch_errors
 from .ledger import BatchLedger, Wave
 from .lines import BatchRequest, round_requests, split_files
 from .results import LineResult, round_result
@@ -197,8 +197,7 @@ class BatchSource:
         batch = await self.api.wait(batch_id, interval=self.poll_interval, on_status=seen)
         self._running.pop(batch_id, None)
         if batch["status"] == "failed":
-            errors = "; ".join(f"line {e.get('line')}: {e.get('message')}"
-                               for e in ((batch.get("errors") or {}).get("data") or [])[:3])
+            errors = "; ".join(batch_errors(batch)[:3])
             raise ApiRefusedError(f"batch {batch_id} failed: {errors or 'no reason given'}")
         if batch["status"] == "cancelled":
             raise ApiRefusedError(f"batch {batch_id} was cancelled; run the same command again to submit what it "

@@ -104,9 +104,14 @@ def _check_lang(lang: str) -> None:
 
 def report_numbers(records: list[Record], locations: list[str], *, lang: str = "auto",
                    seed_tasks_path: str | None = None, runs: list[dict] | None = None,
-                   summary: dict | None = None, examples: int = 3, verbs: bool = True) -> tuple[dict, dict]:
-    """(report.json's numbers, the raw values the figures are drawn from)."""
+                   summary: dict | None = None, examples: int = 3, verbs: bool = True,
+                   seed_tasks: list | None = None) -> tuple[dict, dict]:
+    """(report.json's numbers, the raw values the figures are drawn from). ``seed_tasks``: the tasks
+    of ``seed_tasks_path`` when the caller has read them already."""
     _check_lang(lang)
+    seed_path = str(seed_tasks_path or default_seed_tasks_path())
+    if seed_tasks is None:
+        seed_tasks = load_seed_tasks(seed_path)
     runs = runs or []
     langs = [record_lang(r, lang) for r in records]
     numbers: dict = {
@@ -128,7 +133,7 @@ def report_numbers(records: list[Record], locations: list[str], *, lang: str = "
         else:
             summary_ = summarize_pairs(parser.pairs([r.instruction for r in group]))
             numbers["diversity"][code] = {"parser": parser.name, **summary_.as_dict()}
-        seeds_numbers, seed_raw, seed_ids = novelty(group, code, seed_tasks_path)
+        seeds_numbers, seed_raw, seed_ids = novelty(group, code, seed_tasks, seed_path)
         numbers["novelty"][code] = seeds_numbers
         raw["novelty"][code] = seed_raw
         numbers["seeds"][code] = measures.per_seed(group, seed_ids, code)
@@ -177,11 +182,11 @@ def build_report(input_path: str, *, output: str | None = None, lang: str = "aut
     target = (Path(output) if output else _default_output(path)).resolve()
     _check_target(target, [path])
     _check_lang(lang)
-    load_seed_tasks(seed_tasks_path or default_seed_tasks_path())  # a bad seed file fails now, not after the parsing
+    seed_tasks = load_seed_tasks(seed_tasks_path or default_seed_tasks_path())  # a bad one fails now, not after the parsing
     data = read_records(path, allow_empty=True)  # an empty regen.json still has a funnel to show
     runs, summary = _sidecars(path)
     numbers, raw = report_numbers(data.records, data.locations, lang=lang, seed_tasks_path=seed_tasks_path,
-                                  runs=runs, summary=summary, examples=examples, verbs=verbs)
+                                  runs=runs, summary=summary, examples=examples, verbs=verbs, seed_tasks=seed_tasks)
     numbers = {"input": str(path), "generated_by": f"alpaca-gen {__version__}", **numbers}
     tmp = temp_folder_beside(target, "report")
     try:

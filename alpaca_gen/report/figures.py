@@ -100,14 +100,25 @@ def bars(title: str, labels: list[str], values: list[int], *, xlabel: str = "rec
     return png(fig)
 
 
+def _histogram_row(title: str, panels: list, panel_width: float, draw) -> bytes:
+    """A row of histograms with one y label and one title; ``draw(ax, panel)`` fills each."""
+    fig = _figure(panel_width * len(panels), 3.4)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, panel in zip(axes, panels):
+        draw(ax, panel)
+        _whole_ticks(ax.yaxis)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].set_ylabel("records")
+    fig.suptitle(title, x=0.01, ha="left")
+    return png(fig)
+
+
 def length_histograms(title: str, panels: list[tuple[str, list[int], str]]) -> bytes:
     """One histogram per (field, lengths, unit), each with its mean marked."""
     import numpy as np
 
-    cols = len(panels)
-    fig = _figure(4.0 * cols, 3.4)
-    axes = fig.subplots(1, cols, squeeze=False)[0]
-    for ax, (name, values, unit) in zip(axes, panels):
+    def draw(ax, panel) -> None:
+        name, values, unit = panel
         heading = f"{name} ({len(values):,})"
         if values:
             arr = np.asarray(values)
@@ -125,29 +136,21 @@ def length_histograms(title: str, panels: list[tuple[str, list[int], str]]) -> b
             ax.text(0.5, 0.5, "none", ha="center", va="center", transform=ax.transAxes, color=GREY)
         ax.set_title(heading, fontsize=10)
         ax.set_xlabel(unit)
-        _whole_ticks(ax.yaxis)
-        ax.spines[["top", "right"]].set_visible(False)
-    axes[0].set_ylabel("records")
-    fig.suptitle(title, x=0.01, ha="left")
-    return png(fig)
+
+    return _histogram_row(title, panels, 4.0, draw)
 
 
 def score_histograms(title: str, panels: list[tuple[str, list[float]]]) -> bytes:
     """ROUGE-L histograms on 0..1 (Self-Instruct's Figure 4)."""
     import numpy as np
 
-    cols = len(panels)
-    fig = _figure(5.0 * cols, 3.4)
-    axes = fig.subplots(1, cols, squeeze=False)[0]
-    for ax, (name, values) in zip(axes, panels):
+    def draw(ax, panel) -> None:
+        name, values = panel
         ax.hist(np.asarray(values, dtype=float), bins=np.linspace(0, 1, 21), color=BLUE)
         ax.set_xlim(0, 1)
         ax.set_xlabel(name)
-        _whole_ticks(ax.yaxis)
-        ax.spines[["top", "right"]].set_visible(False)
-    axes[0].set_ylabel("records")
-    fig.suptitle(title, x=0.01, ha="left")
-    return png(fig)
+
+    return _histogram_row(title, panels, 5.0, draw)
 
 
 def sunburst(title: str, top: list[tuple[str, int, list[tuple[str, int]]]]) -> bytes:

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..records import Record
-from ..resources import default_seed_tasks_path
-from ..seeds import load_seed_tasks
+from ..seeds import SeedTask
 from ..similarity import NearDuplicateIndex
 from ..tokenizers import tokenizer_for
 from .measures import describe, histogram, number
@@ -19,10 +18,9 @@ from .measures import describe, histogram, number
 _BINS = np.linspace(0, 1, 21)
 
 
-def novelty(records: list[Record], lang: str, seed_tasks_path: str | None) -> tuple[dict, dict, list[str]]:
-    """(numbers, the raw scores for the figure, the ids of the language's seeds)."""
-    path = seed_tasks_path or default_seed_tasks_path()
-    seeds = [t for t in load_seed_tasks(path) if t.lang == lang]
+def novelty(records: list[Record], lang: str, seed_tasks: list[SeedTask], path: str) -> tuple[dict, dict, list[str]]:
+    """(numbers, the raw scores for the figure, the ids of the language's seeds); ``seed_tasks`` read from ``path``."""
+    seeds = [t for t in seed_tasks if t.lang == lang]
     averages = [v for v in (number(r.avg_similarity_score) for r in records) if v is not None]
     numbers: dict = {"seed_tasks_path": str(path), "seed_tasks": len(seeds)}
     raw: dict = {"avg_similarity_score": averages}
