@@ -74,6 +74,19 @@ class AnswerSource(Protocol):
     async def close(self) -> None: ...
 
 
+class ChatPrompt(str):
+    """A chat API prompt with a system message: the text is the user message, ``system``
+    goes before it. A str, so every layer that measures, keys or sends prompts takes it
+    as it takes a plain one; only :func:`request_body` looks at the system message."""
+
+    system: str
+
+    def __new__(cls, user: str, system: str) -> "ChatPrompt":
+        prompt = super().__new__(cls, user)
+        prompt.system = system
+        return prompt
+
+
 def request_body(api: str, model: str, prompt: str | list[str], *, max_tokens: int, temperature: float,
                  top_p: float, stop: list[str] | None = None) -> tuple[str, dict]:
     """The path (under /v1) and JSON body of one generation request. Live requests and
@@ -82,7 +95,9 @@ def request_body(api: str, model: str, prompt: str | list[str], *, max_tokens: i
     if stop:
         body["stop"] = list(stop)
     if api == "chat":
-        body["messages"] = [{"role": "user", "content": prompt}]
+        system = getattr(prompt, "system", None)
+        body["messages"] = ([{"role": "system", "content": system}] if system else []) + [
+            {"role": "user", "content": str(prompt)}]
         return "/chat/completions", body
     body["prompt"] = prompt
     return "/completions", body

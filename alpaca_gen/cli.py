@@ -37,13 +37,64 @@ def _generate(**values):
     Generator(GenerateConfig.from_flags(**values)).run()
 
 
+def _respond(**values):
+    with _heavy_imports():
+        from .config import RespondOptions
+        from .respond import Responder
+
+    if values.get("api_key") in (None, "") and _SECRETS:
+        values["api_key"] = _SECRETS[-1]
+    Responder(RespondOptions.from_flags(**values)).run()
+
+
+def _eval_answer(**values):
+    with _heavy_imports():
+        from .config import EvalAnswerOptions
+        from .eval.answer import answer_eval_set
+
+    if values.get("api_key") in (None, "") and _SECRETS:
+        values["api_key"] = _SECRETS[-1]
+    answer_eval_set(EvalAnswerOptions.from_flags(**values))
+
+
+def _eval_judge(**values):
+    with _heavy_imports():
+        from .config import JudgeOptions
+        from .eval.judge import Judge
+
+    if values.get("api_key") in (None, "") and _SECRETS:
+        values["api_key"] = _SECRETS[-1]
+    Judge(JudgeOptions.from_flags(**values)).run()
+
+
+def _eval_annotate(**values):
+    from .config import AnnotateOptions
+    from .eval.annotate import serve
+
+    serve(AnnotateOptions.from_flags(**values), out=sys.stdout)
+
+
+def _eval_summary(**values):
+    import json
+
+    from .config import EvalSummaryOptions
+    from .eval.summary import lines, plot, summarize
+
+    o = EvalSummaryOptions.from_flags(**values)
+    summary = summarize(o.files, seed=o.seed)
+    print(json.dumps(summary, ensure_ascii=False, indent=2) if o.json else "\n".join(lines(summary)))
+    if o.plot:
+        plot(summary, o.plot)
+        print(f"alpaca-gen: plot written to {o.plot}", file=sys.stderr)
+
+
 def _dedup(**values):
     from .config import DedupOptions
     from .dedup import dedup_file
 
     o = DedupOptions.from_flags(**values)
     dedup_file(o.input, o.output, seed_tasks_path=o.seed_tasks_path, lang=o.lang, threshold=o.similarity_threshold,
-               tokenizer=o.tokenizer, field=o.field)
+               tokenizer=o.tokenizer, field=o.field, dropped=o.dropped)
 
 
 def _check(**values):
@@ -97,8 +148,9 @@ def _batch_ingest(**values):
 
 def _build_commands():
     """The command classes fire dispatches to, with signatures and help from the option specs."""
-    from .config import (BatchIngestOptions, BatchPrepareOptions, CheckOptions, DedupOptions, ExportOptions,
-                         GenerateConfig, ReportOptions, SeedCheckOptions)
+    from .config import (AnnotateOptions, BatchIngestOptions, BatchPrepareOptions, CheckOptions, DedupOptions,
+                         EvalAnswerOptions, EvalSummaryOptions, ExportOptions, GenerateConfig, JudgeOptions,
+                         ReportOptions, RespondOptions, SeedCheckOptions)
     from .options import command
 
     seeds = type("Seeds", (), {
@@ -114,17 +166,32 @@ def _build_commands():
         "ingest": command(BatchIngestOptions, _batch_ingest, "Commit a results file (OpenAI batch output format) into "
                           "OUTPUT_DIR, in round order.", positional=("output_dir", "results")),
     })
-    groups = {"seeds": seeds, "batch": batch}
+    evaluation = type("Eval", (), {
+        "__doc__": "Blind pairwise comparison of two models: answers, an LLM judge, people in a local page, the numbers.",
+        "answer": command(EvalAnswerOptions, _eval_answer, "A model answers an eval set (the shipped 100 English and 100 "
+                          "Korean items by default) into ANSWERS.jsonl, resuming it if present."),
+        "judge": command(JudgeOptions, _eval_judge, "An LLM judge compares two answers files item by item, in both "
+                         "orders, into a judgments file, resuming it if present.", positional=("answers_a", "answers_b")),
+        "annotate": command(AnnotateOptions, _eval_annotate, "Serve a local page for blind human votes on two answers "
+                            "files; each vote is saved at once.", positional=("answers_a", "answers_b")),
+        "summary": command(EvalSummaryOptions, _eval_summary, "Wins, ties and losses, win rate with a 95% interval, sign "
+                           "test, lengths and agreement, from judgments and votes files.", positional=("files",)),
+    })
+    groups = {"seeds": seeds, "batch": batch, "eval": evaluation}
 
     def init(self):
         self.seeds = seeds()
         self.batch = batch()
+        self.eval = evaluation()
 
     return type("Commands", (), {
         "__doc__": "alpaca-gen: self-instruct instruction data in English and Korean (Stanford Alpaca, rebuilt).",
         "__init__": init,
         "generate": command(GenerateConfig, _generate,
                             "Generate instruction/input/output records into OUTPUT_DIR/regen.json, resuming it if present."),
+        "respond": command(RespondOptions, _respond, "Answer the records of INPUT again with a model (a stronger one, or "
+                           "to repair flagged outputs) into OUTPUT, in INPUT's order and format, resuming it if present.",
+                           positional=("input",)),
         "export": command(ExportOptions, _export, "Write an Alpaca-format data set in a trainer's format (alpaca, jsonl, "
                           "messages, sharegpt, llama-factory, parquet) or as tokenized training features (sft).",
                           positional=("input",)),
@@ -163,60 +230,49 @@ USAGE = """usage: alpaca-gen COMMAND [FLAGS]
 commands:
   generate      generate instruction data into OUTPUT_DIR/regen.json (resumes it)
   check         check a data set against the field and quality rules
+  respond       answer a data set's records again with a (stronger) model, resuming
   export        write a data set for a trainer (alpaca, messages, sharegpt, llama-factory, parquet, sft)
   report        describe a data set in pictures: report.html, report.json, PNG figures
   dedup         drop near-duplicate records from an existing data set
   seeds check   validate a seed task file
+  eval answer   a model answers an eval set (100 English, 100 Korean items shipped)
+  eval judge    an LLM judge compares two answers files, blind, in both orders
+  eval annotate a local page for blind human votes on two answers files
+  eval summary  win rates with intervals, sign tests, agreement
   batch prepare write the next requests as a batch file for another engine (vllm run-batch)
   batch ingest  commit that engine's results file
 
 'alpaca-gen COMMAND --help' shows a command's flags."""
 
-_COMMANDS = {"generate": ("generate",), "check": ("check",), "export": ("export",), "report": ("report",), "dedup": ("dedup",),
-             "seeds": ("seeds", "check"), "batch": ("batch",)}
+_COMMANDS = {"generate": ("generate",), "check": ("check",), "respond": ("respond",), "export": ("export",), "report": ("report",), "dedup": ("dedup",),
+             "seeds": ("seeds", "check"), "batch": ("batch",), "eval": ("eval",)}
 
 
-def _check_flags(args: list[str], commands, groups) -> None:
-    """Reject unknown flags before fire runs anything, and note the flags given (GIVEN_FLAGS).
+def _check_flags(args: list[str], commands, groups) -> str | None:
+    """Read the command line before fire runs anything (:mod:`alpaca_gen.argv`): the help
+    to print for --help/-h, else None after noting the flags given (GIVEN_FLAGS).
 
     fire calls the command with the flags it understood and only then complains
-    about the rest, so a misspelt flag would start a real run with defaults.
+    about the rest, so a misspelt flag would start a real run with defaults; every
+    such mistake is one UsageError line here, with a suggestion.
     """
-    from .options import GIVEN_FLAGS, cli_names
+    from .argv import parse
+    from .options import GIVEN_FLAGS
 
     GIVEN_FLAGS.clear()
-    if not args or args[0] not in _COMMANDS:
-        return
-    rest = args[1:]
-    if args[0] in groups:  # seeds check, batch prepare, batch ingest
-        group = groups[args[0]]
-        if not rest or rest[0].startswith("-") or not hasattr(group, rest[0]):
-            return
-        path = (args[0], rest[0])
-        names = cli_names(getattr(group, rest[0]))
-        rest = rest[1:]
-    else:
-        path = _COMMANDS[args[0]]
-        names = cli_names(getattr(commands, path[0]))
-    for arg in rest:
-        if arg == "--":
-            break
-        if not arg.startswith("--") or arg in ("--help",):
-            continue
-        name = arg[2:].split("=", 1)[0].replace("-", "_")
-        if name.startswith("no") and name[2:] in names:
-            GIVEN_FLAGS.add(name[2:])
-            continue  # fire's --noflag form of a boolean
-        GIVEN_FLAGS.add(name)
-        if name not in names:
-            close = sorted(names, key=lambda n: _distance(n, name))[0]
-            raise UsageError(f"unknown flag --{name} for '{' '.join(path)}' (did you mean --{close}?); see 'alpaca-gen {' '.join(path)} --help'")
+    parsed = parse(args, commands, groups)
+    GIVEN_FLAGS.update(parsed.given)
+    return parsed.help
 
 
-def _distance(a: str, b: str) -> int:
-    from rapidfuzz.distance import Levenshtein
-
-    return Levenshtein.distance(a, b)
+def _fire_error(component_trace) -> None:
+    """fire's error screen (usage, several lines) as one UsageError line; only reached by
+    what :func:`_check_flags` lets through."""
+    try:
+        message = component_trace.elements[-1].ErrorAsStr()
+    except Exception:  # noqa: BLE001 - fire's internals: still one line
+        message = "cannot read the command line"
+    raise UsageError(f"{message}; see 'alpaca-gen --help'")
 
 
 @contextlib.contextmanager
@@ -241,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _take_api_key(list(sys.argv[1:] if argv is None else argv))
     secrets = tuple(_SECRETS) + (os.environ.get("OPENAI_API_KEY", ""),)
     os.environ.setdefault("PAGER", "cat")  # fire pages --help through less on a terminal otherwise
+    if args and args[0] in ("-h", "--help", "help") and len(args) > 1:
+        args = [*args[1:], "--help"]  # alpaca-gen help generate
     if not args or args[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0
@@ -250,19 +308,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"alpaca-gen {__version__}")
         return 0
     try:
-        import fire
-    except KeyboardInterrupt:
-        print("alpaca-gen: interrupted", file=sys.stderr)
-        return 130
-    try:
         commands, groups = _build_commands()
-        _check_flags(args, commands, groups)
+        help_text = _check_flags(args, commands, groups)
+        if help_text is not None:
+            print(help_text)
+            return 0
+        import fire
+        import fire.core
+
+        if hasattr(fire.core, "_DisplayError"):
+            fire.core._DisplayError = _fire_error
         fire.Fire(commands, command=args, name="alpaca-gen")
     except AlpacaGenError as exc:
         print(f"alpaca-gen: error: {redact(str(exc), secrets)}", file=sys.stderr, flush=True)
         return exc.exit_code
-    except fire.core.FireExit as exc:
-        return int(exc.code or 0)
+    except SystemExit as exc:  # fire.core.FireExit (fire may not be imported yet here)
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except KeyboardInterrupt:
         print("alpaca-gen: interrupted", file=sys.stderr)
         return 130

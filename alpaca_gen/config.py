@@ -95,6 +95,141 @@ class GenerateConfig(RequestOptions):
 
 
 @dataclass
+class RespondOptions(RequestOptions):
+    input: str = flag("", "The records to answer: regen.json, alpaca_data.json, any JSON list or JSONL of Alpaca records.")
+    output: str = flag("", "Where to write them with their new outputs, in INPUT's order and format. An existing "
+                           "OUTPUT is resumed: only the records not yet answered are sent.")
+    lang: str = flag("auto", "The prompt and rules per record: en, ko, or auto (each by its lang or provenance, else its "
+                             "script; a Korean record gets a Korean answer).", choices=("auto", "en", "ko"))
+    api: str = flag("chat", "chat (/v1/chat/completions, a system message and the task) or completions (the training "
+                            "template, for a base model).", choices=APIS)
+    max_tokens: int = flag(1024, "Completion token limit per answer; an answer cut there fails as truncated.", low=16)
+    temperature: float = flag(0.7, "Sampling temperature.", low=0, high=2)
+    system: str | None = flag(None, "The system message instead of prompts/respond.<lang>.txt (chat); with completions, "
+                                    "text put before the template. \"\" sends none.", keep_empty=True)
+    prompt_path: str | None = flag(None, "A JSON template with prompt_input and prompt_no_input ({instruction}, {input}) "
+                                         "for the task text, instead of the shipped one.")
+    only_flagged: bool = flag(False, "Answer only the records the quality rules flag on their output (repair mode); "
+                                     "the others pass unchanged.")
+    where: str | None = flag(None, "Answer only the records matching all of these conditions, e.g. 'lang=ko,output=' "
+                                   "(FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT, FIELD!~TEXT; fields instruction, input, "
+                                   "output, lang); the others pass unchanged.")
+    drop_previous: bool = flag(False, "Do not keep the earlier output under provenance.previous_output.")
+    drop_failed: bool = flag(False, "Leave out of OUTPUT the records whose new answer failed (default: keep them, with "
+                                    "the reason in provenance.respond.failed).")
+    dry_run: bool = flag(False, "Print the first prompts and an estimate of the tokens and cost of the whole file; "
+                                "sends nothing and needs no key.")
+
+    #: What --local changes unless given: llama.cpp answers one request at a time, and an
+    #: instruct model answers through its chat template.
+    local_defaults = {"max_tokens": 256, "concurrency": 1}
+
+    def check(self) -> None:
+        super().check()
+        if not self.input:
+            raise UsageError("respond needs the data file: alpaca-gen respond INPUT --output OUT")
+        if not self.output:
+            raise UsageError("respond needs --output OUT (.json or .jsonl, as INPUT)")
+
+    @property
+    def request_batch_size(self) -> int:
+        return 1  # one record a round: rounds are answered in any order and written in input order
+
+
+@dataclass
+class EvalAnswerOptions(RequestOptions):
+    output: str = flag("", "The answers file (JSONL): one line per item with its id, the answer and the model. "
+                           "An existing one is resumed.")
+    eval_set: str | None = flag(None, "The eval set: Self-Instruct's user-oriented schema (id, motivation_app, "
+                                      "instruction, instances[0].input) or Alpaca records. Default: the shipped "
+                                      "eval_set.jsonl (100 English, 100 Korean).")
+    lang: str = flag("all", "Answer the items of this language only (all, en, ko).", choices=("all", "en", "ko"))
+    api: str = flag("chat", "chat (the task as the user message) or completions (the training template).", choices=APIS)
+    max_tokens: int = flag(1024, "Completion token limit per answer.", low=16)
+    temperature: float = flag(0.7, "Sampling temperature.", low=0, high=2)
+    system: str | None = flag(None, "A system message (default: none: the model gets the task as a user would ask it).",
+                              keep_empty=True)
+    prompt_path: str | None = flag(None, "A JSON template with prompt_input and prompt_no_input for the task text.")
+    dry_run: bool = flag(False, "Print the first prompts and an estimate; send nothing.")
+
+    local_defaults = {"max_tokens": 256, "concurrency": 1}
+
+    def check(self) -> None:
+        super().check()
+        if not self.output:
+            raise UsageError("eval answer needs --output ANSWERS.jsonl")
+
+    @property
+    def request_batch_size(self) -> int:
+        return 1
+
+
+@dataclass
+class JudgeOptions(RequestOptions):
+    answers_a: str = flag("", "The first model's answers (JSONL from eval answer, or any records with id and output).")
+    answers_b: str = flag("", "The second model's answers, for the same items.")
+    output: str | None = flag(None, "The judgments file (JSONL). Default: judge-A-vs-B.jsonl beside A. Resumed if present.")
+    judge_model: str | None = flag(None, "The judge. Default: gpt-4o-mini (chat), gpt-3.5-turbo-instruct (completions); "
+                                         "with --local the bundled model.")
+    api: str = flag("chat", "The judge's API.", choices=APIS)
+    max_tokens: int = flag(512, "Completion token limit per verdict (reasoning, then the verdict line).", low=16)
+    temperature: float = flag(0.0, "The judge's sampling temperature.", low=0, high=2)
+    judge_prompt: str | None = flag(None, "A judge prompt of your own: a text file with {instruction}, {input}, "
+                                          "{answer_1} and {answer_2}. Default: prompts/judge.<lang>.txt.")
+    unparsed_retries: int = flag(2, "Ask again this many times, with a reminder of the verdict form, when a verdict "
+                                    "cannot be read; then it counts as unparsed.", low=0)
+    dry_run: bool = flag(False, "Print the first judge prompt and an estimate; send nothing.")
+
+    local_defaults = {"max_tokens": 256, "concurrency": 1}
+
+    def check(self) -> None:
+        super().check()
+        if not self.answers_a or not self.answers_b:
+            raise UsageError("eval judge needs two answers files: alpaca-gen eval judge A.jsonl B.jsonl --judge_model M")
+        if self.model_name is not None:
+            raise UsageError("eval judge takes the judge as --judge_model")
+
+    @property
+    def model(self) -> str:
+        return self.judge_model or DEFAULT_MODEL[self.api]
+
+    @property
+    def request_batch_size(self) -> int:
+        return 2  # an item is one round: its two orders
+
+
+@dataclass
+class AnnotateOptions(Options):
+    answers_a: str = flag("", "The first model's answers (JSONL).")
+    answers_b: str = flag("", "The second model's answers, for the same items.")
+    annotator: str = flag("", "Your name: your votes go to a file of your own (letters, digits, - and _).")
+    votes_dir: str | None = flag(None, "Where the votes files go. Default: annotations/A-vs-B/ beside A.")
+    port: int = flag(8765, "The port on 127.0.0.1 (0: any free port).", low=0, high=65535)
+    seed: int = flag(0, "Seed of the sides shown: which answer is on the left, per item and annotator.", low=0)
+    open_browser: bool = flag(False, "Open the page in the default browser.")
+
+    def check(self) -> None:
+        import re
+
+        if not self.answers_a or not self.answers_b:
+            raise UsageError("eval annotate needs two answers files: alpaca-gen eval annotate A.jsonl B.jsonl --annotator NAME")
+        if not re.fullmatch(r"[A-Za-z0-9_\-\uac00-\ud7a3]{1,64}", self.annotator or ""):
+            raise UsageError("--annotator NAME is needed: letters, digits, - and _ (Hangul too), at most 64")
+
+
+@dataclass
+class EvalSummaryOptions(Options):
+    files: str = flag("", "Judgments files (eval judge) and votes files (eval annotate), comma-separated, or folders holding them.")
+    json: bool = flag(False, "Print the summary as JSON.")
+    plot: str | None = flag(None, "Also draw the win / tie / loss bars to this PNG (needs matplotlib: the report extra).")
+    seed: int = flag(0, "Seed of the bootstrap.", low=0)
+
+    def check(self) -> None:
+        if not self.files:
+            raise UsageError("eval summary needs the judgments or votes files: alpaca-gen eval summary FILE [FILE ...]")
+
+
+@dataclass
 class CheckOptions(Options):
     input: str = flag("", "The data set: regen.json, alpaca_data.json, any JSON list or JSONL of Alpaca records, or a seed file.")
     output: str | None = flag(None, "Write the kept records here (fixes applied), as JSON for .json or JSONL for .jsonl (else the input's format).")
@@ -171,6 +306,8 @@ class DedupOptions(Options):
     similarity_threshold: float = flag(0.7, "Drop a record whose ROUGE-L F1 with any earlier kept record is above this.", low=0, high=1)
     tokenizer: str | None = flag(None, "ROUGE-L tokenizer (see generate --help). Default: rouge (en), hangul-char (ko).", choices=TOKENIZER_NAMES)
     field: str = flag("instruction", "The field holding the text to compare.")
+    dropped: str | None = flag(None, "Write each dropped record here (JSONL): its index in INPUT, the kept record or "
+                                     "seed it duplicates most (with its index or id) and their ROUGE-L F1.")
 
     def check(self) -> None:
         if not self.input:
@@ -222,8 +359,8 @@ LOCAL_DEFAULTS = {"api": "completions", "max_tokens": 256, "request_batch_size":
 
 def with_local_defaults(config: RequestOptions) -> RequestOptions:
     """``config`` with the --local defaults for every option the user did not set."""
-    changes = {name: value for name, value in LOCAL_DEFAULTS.items()
-               if name not in config.given and hasattr(config, name)}
+    defaults = getattr(type(config), "local_defaults", LOCAL_DEFAULTS)
+    changes = {name: value for name, value in defaults.items() if name not in config.given and hasattr(config, name)}
     updated = dataclasses.replace(config, **changes)
     updated.given = config.given
     return updated

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 STAGES = ("completions", "parse", "fields", "quality", "similarity", "target")
 #: Stages whose unit is a task, so each one's ``entered`` is the previous one's ``passed``.
@@ -63,19 +64,36 @@ class Stage:
 
 @dataclass
 class Funnel:
-    stages: dict[str, Stage] = field(default_factory=lambda: {name: Stage(name) for name in STAGES})
+    """The funnel of a ``generate`` run. Another command with other stages subclasses it
+    and names its own (``respond``: :class:`alpaca_gen.respond.funnel.RespondFunnel`)."""
+
+    #: The stages in order; each ``entered`` of CHAINED[i + 1] is CHAINED[i]'s ``passed``.
+    NAMES: ClassVar[tuple[str, ...]] = STAGES
+    CHAINED: ClassVar[tuple[str, ...]] = TASK_STAGES
+    PASSED_AS: ClassVar[dict[str, str]] = PASSED_AS
+    #: The stage whose ``passed`` is what the run kept; the one whose ``passed`` is its candidates.
+    KEPT: ClassVar[str] = "target"
+    CANDIDATES: ClassVar[str] = "parse"
+    #: What the summary calls a drop.
+    DROPPED_AS: ClassVar[str] = "dropped"
+
+    stages: dict[str, Stage] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in self.NAMES:
+            self.stages.setdefault(name, Stage(name))
 
     def __getitem__(self, name: str) -> Stage:
         return self.stages[name]
 
     @property
     def kept(self) -> int:
-        return self.stages["target"].passed
+        return self.stages[self.KEPT].passed
 
     @property
     def candidates(self) -> int:
-        """Tasks parsed out of completions."""
-        return self.stages["parse"].passed
+        """Tasks parsed out of completions (generate); what reached the rules (others)."""
+        return self.stages[self.CANDIDATES].passed
 
     def dropped(self) -> Counter:
         """Every drop of the run by reason, whatever the stage."""
@@ -90,14 +108,14 @@ class Funnel:
         for stage in self.stages.values():
             if stage.entered != stage.passed + stage.dropped_total:
                 found.append(f"{stage.name}: in {stage.entered} != out {stage.passed} + dropped {stage.dropped_total}")
-        for before, after in zip(TASK_STAGES, TASK_STAGES[1:]):
+        for before, after in zip(self.CHAINED, self.CHAINED[1:]):
             if self.stages[after].entered != self.stages[before].passed:
                 found.append(f"{after}: in {self.stages[after].entered} != {before} out {self.stages[before].passed}")
         return found
 
     def merged(self, other: "Funnel") -> "Funnel":
-        total = Funnel()
-        for name in STAGES:
+        total = type(self)()
+        for name in self.NAMES:
             a, b, t = self.stages[name], other.stages[name], total.stages[name]
             t.entered = a.entered + b.entered
             t.passed = a.passed + b.passed
@@ -106,7 +124,7 @@ class Funnel:
         return total
 
     def as_list(self) -> list[dict]:
-        return [self.stages[name].as_dict() for name in STAGES]
+        return [self.stages[name].as_dict() for name in self.NAMES]
 
     @classmethod
     def from_list(cls, data) -> "Funnel":
@@ -119,14 +137,14 @@ class Funnel:
     def lines(self) -> list[str]:
         """One line per stage that saw anything: ``parse 410 → tasks 400; dropped 10 (truncated 8, malformed 2)``."""
         out = []
-        for name in STAGES:
+        for name in self.NAMES:
             stage = self.stages[name]
             if not stage.entered:
                 continue
-            line = f"{name} {stage.entered} → {PASSED_AS[name]} {stage.passed}"
+            line = f"{name} {stage.entered} → {self.PASSED_AS[name]} {stage.passed}"
             if stage.dropped:
                 reasons = ", ".join(f"{k} {v}" for k, v in sorted(stage.dropped.items(), key=lambda kv: (-kv[1], kv[0])))
-                line += f"; dropped {stage.dropped_total} ({reasons})"
+                line += f"; {self.DROPPED_AS} {stage.dropped_total} ({reasons})"
             if stage.fixed:
                 fixes = ", ".join(f"{k} {v}" for k, v in sorted(stage.fixed.items(), key=lambda kv: (-kv[1], kv[0])))
                 line += f"; fixed {sum(stage.fixed.values())} ({fixes})"

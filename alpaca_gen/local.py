@@ -9,6 +9,8 @@ alpaca-gen even when alpaca-gen is killed with SIGKILL.
 """
 from __future__ import annotations
 
+import contextlib
+
 import importlib.metadata
 import importlib.util
 import json
@@ -191,3 +193,22 @@ class LocalServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def serve_for_run(model: LocalModel, config, *, longest_prompt_tokens: int, log_path: Path, warn):
+    """--local: our own model server for one run, stopped whatever ends the run. The context
+    fits the longest prompt (``longest_prompt_tokens``: two bytes a token is generous) and
+    the completion; a longer prompt later gets a smaller max_tokens from the context-length retry."""
+    threads = config.local_threads or default_threads()
+    n_ctx = min(32768, -(-(longest_prompt_tokens + config.max_tokens + 256) // 512) * 512)
+    server = LocalServer(model, n_ctx=n_ctx, threads=threads, log_path=log_path)
+    with server:
+        warn(
+            f"--local: {model.name} on {server.base_url} ({threads} thread{'s' if threads > 1 else ''}, "
+            f"context {n_ctx}, pid {server.process.pid}), ready in {server.started_in:.1f}s"
+            + (". A model this small writes poor data: use it to try alpaca-gen; for data, point --base_url at "
+               "a real model (vLLM, llama.cpp, Ollama) or use OpenAI (--model_name, OPENAI_API_KEY)"
+               if model.bundled else "")
+        )
+        yield server

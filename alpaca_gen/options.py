@@ -27,11 +27,13 @@ class Flag:
     high: float | None = None
     #: The placeholder shown in --help when the default is computed ("gpt-4o-mini for chat").
     default_text: str = ""
+    #: An empty text is a value ("--system ''": no system message), not "unset".
+    keep_empty: bool = False
 
 
 def flag(default, help: str, *, choices: tuple | None = None, low: float | None = None, high: float | None = None,
-         default_text: str = ""):
-    return dataclasses.field(default=default, metadata={"flag": Flag(help, choices, low, high, default_text)})
+         default_text: str = "", keep_empty: bool = False):
+    return dataclasses.field(default=default, metadata={"flag": Flag(help, choices, low, high, default_text, keep_empty)})
 
 
 def _kind(annotation) -> tuple[type, bool]:
@@ -103,6 +105,9 @@ class Options:
         values = {}
         for name, value in flags.items():
             base, optional = _kind(known[name].type)
+            if value == "" and base is str and known[name].metadata.get("flag", Flag("")).keep_empty:
+                values[name] = ""
+                continue
             values[name] = _convert(name, value, base, optional)
         config = cls(**values)
         config.given = frozenset(flags)
@@ -162,11 +167,24 @@ def _help_line(f: dataclasses.Field) -> str:
 GIVEN_FLAGS: set[str] = set()
 
 
+@dataclass(frozen=True)
+class CommandSpec:
+    """What :func:`command` was built from, for the CLI's own ``--help`` and checks."""
+    config_cls: type
+    summary: str
+    positional: tuple[str, ...]
+    extra: dict
+
+
 def command(config_cls: type, run: Callable[..., Any], summary: str, *, positional: tuple[str, ...] = (),
             extra: dict[str, tuple[Any, str]] | None = None) -> Callable[..., Any]:
     """A function fire can call, whose signature and ``Args:`` help come from the
     config's flag fields (plus ``positional`` fields first, and ``extra`` CLI-only
-    parameters given as name -> (default, help)). ``run`` receives the keyword values."""
+    parameters given as name -> (default, help)). ``run`` receives the keyword values.
+
+    Only the ``positional`` fields can be given without their --name: the others are
+    keyword-only, so fire never binds a stray argument to the next option. The spec is
+    kept as ``handler.spec`` (:func:`command_help` renders the help from it)."""
     flag_fields = config_cls.flag_fields()
     by_name = {f.name: f for f in flag_fields}
     params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
@@ -180,10 +198,11 @@ def command(config_cls: type, run: Callable[..., Any], summary: str, *, position
         # Positional options keep their default so that a missing one reaches the config's
         # own check (one line), not fire's usage screen.
         default = f.default
-        params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=base))
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD if name in positional else inspect.Parameter.KEYWORD_ONLY
+        params.append(inspect.Parameter(name, kind, default=default, annotation=base))
         lines.append(f"  {name}: {_help_line(f)}")
     for name, (default, help_text) in (extra or {}).items():
-        params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default))
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
         lines.append(f"  {name}: {help_text}")
 
     defaults = {p.name: p.default for p in params[1:]}
@@ -201,9 +220,149 @@ def command(config_cls: type, run: Callable[..., Any], summary: str, *, position
     handler.__signature__ = inspect.Signature(params)
     handler.__doc__ = "\n".join(lines)
     handler.__name__ = getattr(run, "__name__", "command")
+    handler.spec = CommandSpec(config_cls, summary, tuple(positional), dict(extra or {}))
     return handler
 
 
 def cli_names(handler: Callable) -> set[str]:
     """The flags a command built by :func:`command` accepts."""
     return {name for name in inspect.signature(handler).parameters if name != "self"}
+
+
+# -- help, rendered from the spec ---------------------------------------------------------------
+
+#: Text options that name a file or a folder, by name: they are shown as ``path`` in --help.
+#: (An option with choices shows its choices instead, e.g. generate's --tokenizer.)
+PATH_OPTIONS = frozenset({"path", "input", "output", "flagged", "dropped", "file", "results", "template",
+                          "tokenizer", "local_model"})
+PATH_SUFFIXES = ("_path", "_dir", "_file", "_folder")
+URL_SUFFIXES = ("_url",)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a command as the command line sees it."""
+    name: str
+    kind: str  # "bool", "int", "float", "text", "path", "url" or "choice"
+    default: Any
+    help: str
+    choices: tuple | None = None
+    low: float | None = None
+    high: float | None = None
+    default_text: str = ""
+
+
+def _word(name: str, base: type) -> str:
+    if base is bool:
+        return "bool"
+    if base is int:
+        return "int"
+    if base is float:
+        return "float"
+    if name in PATH_OPTIONS or name.endswith(PATH_SUFFIXES):
+        return "path"
+    if name.endswith(URL_SUFFIXES):
+        return "url"
+    return "text"
+
+
+def command_params(handler: Callable) -> list[Param]:
+    """The parameters of a command built by :func:`command`, in --help order."""
+    spec: CommandSpec = handler.spec
+    fields = {f.name: f for f in spec.config_cls.flag_fields()}
+    out = []
+    for name, p in inspect.signature(handler).parameters.items():
+        if name == "self":
+            continue
+        f = fields.get(name)
+        if f is None:  # an ``extra`` parameter: its type is its default's
+            default, help_text = spec.extra[name]
+            base = type(default) if default is not None else str
+            out.append(Param(name, _word(name, base), default, help_text))
+            continue
+        meta: Flag = f.metadata["flag"]
+        base, _ = _kind(f.type)
+        kind = "choice" if meta.choices else _word(name, base)
+        out.append(Param(name, kind, f.default, meta.help, meta.choices, meta.low, meta.high, meta.default_text))
+    return out
+
+
+def _value_text(p: Param) -> str:
+    """What follows --name in the help: the value's type or choices."""
+    if p.kind == "choice":
+        return "|".join(map(str, p.choices))
+    return p.kind
+
+
+def _default_text(p: Param) -> str:
+    if p.default_text:
+        return p.default_text
+    if p.default is None or p.default == "" or "Default:" in p.help or "default:" in p.help:
+        return ""
+    if isinstance(p.default, bool):
+        return "true" if p.default else "false"
+    return str(p.default)
+
+
+def _notes(p: Param) -> str:
+    notes = []
+    default = _default_text(p)
+    if default:
+        notes.append(f"default: {default}")
+    if p.kind in ("int", "float") and (p.low is not None or p.high is not None):
+        if p.low is not None and 0 < p.low < 1e-6 and p.high is None:
+            notes.append("more than 0")  # low=1e-9: any positive number
+            return f"  ({', '.join(notes)})"
+        low = f"{p.low:g}" if p.low is not None else None
+        high = f"{p.high:g}" if p.high is not None else None
+        notes.append(f"{low} to {high}" if low is not None and high is not None
+                     else f"at least {low}" if low is not None else f"at most {high}")
+    return f"  ({', '.join(notes)})" if notes else ""
+
+
+def _wrapped(text: str, indent: int, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=max(40, width - indent), break_on_hyphens=False, break_long_words=False) or [""]
+
+
+def usage_line(handler: Callable, prog: str) -> str:
+    """``usage: alpaca-gen check INPUT [--flags]``: the positional arguments by name,
+    in brackets when they may be left out (a default other than "")."""
+    spec: CommandSpec = handler.spec
+    by_name = {p.name: p for p in command_params(handler)}
+    words = [prog]
+    for name in spec.positional:
+        words.append(name.upper() if by_name[name].default == "" else f"[{name.upper()}]")
+    words.append("[--flags]")
+    return "usage: " + " ".join(words)
+
+
+def command_help(handler: Callable, prog: str, width: int = 100) -> str:
+    """The --help of a command built by :func:`command`: usage, summary, the positional
+    arguments, then every flag with its type (``int``, ``float``, ``text``, ``path``,
+    the choices, or ``--flag / --noflag`` for true/false), default and range."""
+    spec: CommandSpec = handler.spec
+    params = command_params(handler)
+    lines = [usage_line(handler, prog), ""]
+    lines += _wrapped(spec.summary, 0, width)
+    pad = " " * 6
+    if spec.positional:
+        lines += ["", "arguments:"]
+        for p in params:
+            if p.name in spec.positional:
+                lines.append(f"  {p.name.upper()}  {_value_text(p)}{_notes(p)}  (or --{p.name})")
+                lines += [pad + line for line in _wrapped(p.help, len(pad), width)]
+    flags = [p for p in params if p.name not in spec.positional]
+    if flags:
+        lines += ["", "flags:"]
+    for p in flags:
+        if p.kind == "bool":
+            head = f"  --{p.name} / --no{p.name}"
+        else:
+            head = f"  --{p.name} {_value_text(p)}"
+        lines.append(head + _notes(p))
+        lines += [pad + line for line in _wrapped(p.help, len(pad), width)]
+    lines += ["", "A flag's value follows it (--flag VALUE) or an equals sign (--flag=VALUE).",
+              "'alpaca-gen --help' lists the commands."]
+    return "\n".join(lines)

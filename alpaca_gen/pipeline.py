@@ -31,7 +31,8 @@ from .client import OPENAI_BASE_URL, Endpoint, RequestClient
 from .config import GenerateConfig, with_local_defaults
 from .errors import AlpacaGenError, Interrupted, UsageError, redact
 from .gate import RecordGate
-from .local import LocalServer, default_threads, resolve_model
+from .local import default_threads, resolve_model, serve_for_run
+from .ordered import run_in_order
 from .resources import default_seed_tasks_path
 from .rounds import AnsweredRound, RoundProcessor, RoundPrompt, sample_prompt_seeds
 from .scheduler import RoundScheduler
@@ -179,22 +180,11 @@ class Generator:
         if self.local_model is None or self.source is not None:
             yield None
             return
-        cfg, model = self.config, self.local_model
-        threads = cfg.local_threads or default_threads()
-        # Room for the longest of 32 sample prompts (two bytes a token: generous) and the completion;
-        # a longer prompt later gets a smaller max_tokens from the context-length retry.
+        # Room for the longest of 32 sample prompts and the completion.
         longest = max(len(p.text.encode("utf-8")) // 2 for p in self.round_prompts(0, 32, 0))
-        n_ctx = min(32768, -(-(longest + cfg.max_tokens + 256) // 512) * 512)
-        server = LocalServer(model, n_ctx=n_ctx, threads=threads, log_path=store.state_dir / "local-server.log")
-        with server:
+        with serve_for_run(self.local_model, self.config, longest_prompt_tokens=longest,
+                           log_path=store.state_dir / "local-server.log", warn=self.warn) as server:
             self.base_url = server.base_url
-            self.warn(
-                f"--local: {model.name} on {server.base_url} ({threads} thread{'s' if threads > 1 else ''}, "
-                f"context {n_ctx}, pid {server.process.pid}), ready in {server.started_in:.1f}s"
-                + (". A model this small writes poor tasks: use it to try alpaca-gen; for data, point --base_url at "
-                   "a real model (vLLM, llama.cpp, Ollama) or use OpenAI (--model_name, OPENAI_API_KEY)"
-                   if model.bundled else "")
-            )
             yield server
 
     def _resume_seed(self, state: RunState) -> int:
@@ -263,15 +253,7 @@ class Generator:
         try:
             if len(store.records) >= target:
                 return f"{store.path.name} already has {len(store.records)} records (target {target})", None
-            # The commit thread's Python work would hold the GIL for the default 5 ms at a time,
-            # keeping the event loop from answers that have arrived: switch ten times as often
-            # while the run goes (bench/bench_concurrency.py, 480 requests: 0.99x -> 1.00x of the plain client).
-            interval = sys.getswitchinterval()
-            sys.setswitchinterval(0.0005)
-            try:
-                return asyncio.run(self._loop(store, processor, run, seed, target, earlier, max_tokens))
-            finally:
-                sys.setswitchinterval(interval)
+            return self._answer_rounds(store, processor, run, seed, target, earlier, max_tokens)
         finally:
             self._bar.close()
             self._bar = None
@@ -355,73 +337,26 @@ class Generator:
             self._bar.set_postfix(batch=batch.get("status"), done=f"{counts.get('completed', 0)}/{counts.get('total', 0)}",
                                   failed=counts.get("failed", 0), refresh=True)
 
-    async def _loop(self, store, processor, run, seed, target, earlier, max_tokens) -> tuple[str, int | None]:
-        source = self._make_source(max_tokens, store)
-        loop = asyncio.get_running_loop()
-        main = asyncio.current_task()
-        caught: list[int] = []
+    def _answer_rounds(self, store, processor, run, seed, target, earlier, max_tokens) -> tuple[str, int | None]:
+        holder = {}
 
-        def on_signal(signum: int) -> None:
-            if not caught:
-                caught.append(signum)
-                main.cancel()
+        def make_rounds() -> RoundScheduler:
+            source = holder["source"] = self._make_source(max_tokens, store)
+            batch = self.config.request_batch_size
+            # A chat round cut short by --max_requests resumes at its first unsent prompt.
+            return RoundScheduler(self.config, source, self.stats, self.round_prompts, seed=seed,
+                                  next_round=store.state.next_request,
+                                  start=store.state.next_prompt if 0 <= store.state.next_prompt < batch else 0)
 
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, on_signal, signum)
-        batch = self.config.request_batch_size
-        # A chat round cut short by --max_requests resumes at its first unsent prompt.
-        rounds = RoundScheduler(self.config, source, self.stats, self.round_prompts, seed=seed,
-                                next_round=store.state.next_request,
-                                start=store.state.next_prompt if 0 <= store.state.next_prompt < batch else 0)
-        stopped = "target reached"
-        # Parsing, the rules, de-duplication and the commit's fsyncs run in a worker thread,
-        # one commit at a time and strictly in round order, while this loop goes on sending
-        # requests and receiving answers: a commit never leaves the server idle.
-        committing: asyncio.Future | None = None
-        in_commit = 0  # rounds in the commit under way
-        try:
-            while True:
-                if committing is not None and committing.done():
-                    committing.result()
-                    committing, in_commit = None, 0
-                if len(store.records) >= target and committing is None:
-                    break
-                sent = rounds.scheduled_calls
-                rounds.send(target - len(store.records), in_commit)
-                if rounds.scheduled_calls != sent:
-                    self._sent = rounds.scheduled_calls
-                    self._show_progress(refresh=True)  # the bar moves from the first request on
-                if committing is None:
-                    finished = rounds.take_finished()
-                    for answered in finished:
-                        # Billed now, not when committed: --max_cost must see it while the commit runs.
-                        self.stats.add_answered(answered.result)
-                    if finished:
-                        committing, in_commit = asyncio.ensure_future(asyncio.to_thread(
-                            self._commit_rounds, store, processor, run, finished, seed, target, earlier, source)), len(finished)
-                        continue
-                    if not rounds.pending:
-                        stopped = rounds.why_nothing_was_sent()
-                        break
-                waiting = rounds.waiting() | ({committing} if committing is not None else set())
-                if not waiting:
-                    continue
-                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-                rounds.raise_refusals(done - {committing})
-        except asyncio.CancelledError:
-            if committing is not None and not committing.done():
-                await committing  # a signal arrived mid-commit: let the commit finish, then stop
-            if not caught:
-                raise
-            stopped = f"interrupted by {signal.Signals(caught[0]).name}"
-        finally:
-            if committing is not None and not committing.done():
-                # Stopped by an error while a commit runs: the store takes one commit at a time.
-                await asyncio.wait({committing})
-            await rounds.abandon()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(signum)
-        return stopped, (caught[0] if caught else None)
+        def on_sent(calls: int) -> None:
+            self._sent = calls
+            self._show_progress(refresh=True)
+
+        return run_in_order(
+            make_rounds, self.stats, remaining=lambda: target - len(store.records), on_sent=on_sent,
+            commit=lambda finished: self._commit_rounds(store, processor, run, finished, seed, target, earlier,
+                                                        holder["source"]),
+        )
 
     def _commit_rounds(self, store, processor, run, rounds: list[AnsweredRound], seed, target, earlier, source) -> None:
         """Process finished rounds in request order and commit them to regen.json together.

@@ -62,6 +62,8 @@ class Record:
         else:
             out["input"] = self.input
             out["output"] = self.output
+        if self.provenance is not None and self.provenance is not self.source.get("provenance"):
+            out["provenance"] = self.provenance  # a stage (respond) added to it
         return out
 
     @classmethod

@@ -35,7 +35,7 @@ class _Pending:
 class RoundScheduler:
     def __init__(self, config: GenerateConfig, source: AnswerSource, stats: RunStats,
                  round_prompts: Callable[[int, int, int, int], list[RoundPrompt]], *, seed: int, next_round: int,
-                 start: int):
+                 start: int, last_round: int | None = None):
         self.config = config
         self.source = source
         self.stats = stats
@@ -43,13 +43,16 @@ class RoundScheduler:
         self.seed = seed
         self.next_round = next_round
         self.start = start  # first prompt of the next round (a round cut by --max_requests resumes mid-way)
+        # respond: the rounds are known ahead (one per record to answer), so none is sent past
+        # the last and there is no yield to wait for before sending a full wave.
+        self.last_round = last_round
         calls = source.calls_for(config.request_batch_size)
         # --batch: a wave is the rounds in flight; the first one small, the next ones sized by the yield.
         if config.batch:
             self.rounds_in_flight = max(1, config.batch_size // calls)
         else:
             self.rounds_in_flight = max(1, -(-config.concurrency // calls))
-        self.first_wave = max(1, FIRST_WAVE_REQUESTS // calls) if config.batch else None
+        self.first_wave = max(1, FIRST_WAVE_REQUESTS // calls) if config.batch and last_round is None else None
         self.scheduled_calls = 0
         self.budget_stop = False
         self.pending: dict[int, _Pending] = {}
@@ -68,6 +71,8 @@ class RoundScheduler:
             and len(self.pending) + committing < self._rounds_wanted(buffered, remaining)
         ):
             if cfg.max_requests is not None and self.scheduled_calls >= cfg.max_requests:
+                return
+            if self.last_round is not None and self.next_round >= self.last_round:
                 return
             size = cfg.request_batch_size - self.start
             if cfg.max_requests is not None and source.calls_for(2) == 2:  # one call per prompt
@@ -92,7 +97,9 @@ class RoundScheduler:
         if self.budget_stop:
             spent = self.stats.usage.cost(cfg.price_in, cfg.price_out)
             return f"--max_cost ${cfg.max_cost:g} reached (spent ${spent:.4f}; another round could pass it)"
-        return f"--max_requests {cfg.max_requests} reached"
+        if cfg.max_requests is not None and self.scheduled_calls >= cfg.max_requests:
+            return f"--max_requests {cfg.max_requests} reached"
+        return "no round left to send"
 
     def take_finished(self) -> list[AnsweredRound]:
         """The next round in order and the finished ones right after it, to be committed
@@ -135,6 +142,8 @@ class RoundScheduler:
         """Rounds to keep in flight: the concurrency allows ``limit``, but near the
         target only as many as the yield so far says are needed, so the last
         rounds do not pay for completions that would be thrown away."""
+        if self.last_round is not None:
+            return limit
         rounds, kept = self.stats.usage.rounds, self.stats.kept
         if rounds == 0 or kept == 0:
             return limit if self.first_wave is None else min(limit, self.first_wave)

@@ -94,6 +94,16 @@ def check_seed_file(path: str | Path | None = None, *, lang: str | None = None, 
     return SeedReport(str(path), problems, reports)
 
 
+#: Problems (and tasks not in their language) listed per report; the rest are counted.
+MAX_PROBLEMS = 20
+
+
+def _more(items: list, what: str, out, limit: int = MAX_PROBLEMS, indent: str = "  ") -> None:
+    """After the first ``limit`` items: how many more there are."""
+    if len(items) > limit:
+        print(f"{indent}... and {len(items) - limit} more {what}", file=out)
+
+
 def print_report(report: SeedReport, *, max_pairs: int = 20, strict: bool = False, out=None) -> None:
     out = out or sys.stdout
     print(f"{report.path}", file=out)
@@ -106,10 +116,12 @@ def print_report(report: SeedReport, *, max_pairs: int = 20, strict: bool = Fals
         )
         for a, b, score in r.near_pairs[:max_pairs]:
             print(f"    near duplicate: {a} ~ {b} (ROUGE-L {score:.3f})", file=out)
-        for line, task_id in r.wrong_language:
+        for line, task_id in r.wrong_language[:MAX_PROBLEMS]:
             print(f"    line {line}: {task_id} is not written in {r.lang}", file=out)
-    for problem in report.problems:
+        _more(r.wrong_language, f"tasks not written in {r.lang}", out, indent="    ")
+    for problem in report.problems[:MAX_PROBLEMS]:
         print(f"  problem: {problem}", file=out)
+    _more(report.problems, "problems", out)
     if not report.ok:
         print("  FAILED", file=out)
     elif report.near_pair_count:

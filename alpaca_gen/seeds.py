@@ -35,7 +35,26 @@ class SeedProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return f"line {self.line}: {self.message}" if self.line else self.message  # line 0: the whole file
+
+
+#: The one problem a file that is not JSONL gets first (a JSON list gets only this one).
+NOT_JSONL = "expected JSONL (one object a line)"
+
+
+def _not_jsonl(path: Path, text: str) -> SeedProblem | None:
+    """The whole-file problem of a JSON list; None for anything else (checked line by line)."""
+    if not text.lstrip().startswith("["):
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(value, list):
+        return None
+    target = path.with_suffix(".jsonl") if path.suffix != ".jsonl" else path.with_name(f"{path.stem}-lines.jsonl")
+    return SeedProblem(0, f"{NOT_JSONL}, but the file is a JSON list of {len(value)} items; "
+                          f"convert it with: jq -c '.[]' {path} > {target}")
 
 
 def _parse_record(obj: object, line: int) -> tuple[SeedTask | None, str | None]:
@@ -84,15 +103,22 @@ def read_seed_file(path: str | Path) -> tuple[list[SeedTask], list[SeedProblem]]
     text = read_text_file(path, "seed file")
     tasks: list[SeedTask] = []
     problems: list[SeedProblem] = []
+    whole = _not_jsonl(path, text)
+    if whole is not None:
+        return tasks, [whole]
     seen_ids: dict[str, int] = {}
+    lines = not_objects = 0
     for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 may sit inside a JSON string
         if not line.strip():
             continue
+        lines += 1
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append(SeedProblem(number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
+            not_objects += 1
             continue
+        not_objects += not isinstance(obj, dict)
         task, problem = _parse_record(obj, number)
         if problem:
             problems.append(SeedProblem(number, problem))
@@ -103,6 +129,8 @@ def read_seed_file(path: str | Path) -> tuple[list[SeedTask], list[SeedProblem]]
             continue
         seen_ids[task.id] = number
         tasks.append(task)
+    if not_objects and not_objects * 2 >= lines:  # mostly not one object a line: say what is expected, once
+        problems.insert(0, SeedProblem(0, f"{NOT_JSONL}: {not_objects} of its {lines} lines are not JSON objects"))
     return tasks, problems
 
 
@@ -112,7 +140,8 @@ def load_seed_tasks(path: str | Path) -> list[SeedTask]:
     if problems:
         first = problems[0]
         more = f" (and {len(problems) - 1} more problems; run 'alpaca-gen seeds check {path}')" if len(problems) > 1 else ""
-        raise DataError(f"{path}:{first.line}: {first.message}{more}")
+        where = f"{path}:{first.line}" if first.line else f"{path}"
+        raise DataError(f"{where}: {first.message}{more}")
     if not tasks:
         raise DataError(f"{path}: no seed tasks in the file")
     return tasks

@@ -93,12 +93,13 @@ class RunStats:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "RunStats":
+    def from_dict(cls, data: dict | None, funnel: type[Funnel] = Funnel) -> "RunStats":
+        """``funnel``: the command's funnel class (its stages)."""
         data = data or {}
-        if "funnel" not in data and ("candidates" in data or "dropped" in data):
+        if funnel is Funnel and "funnel" not in data and ("candidates" in data or "dropped" in data):
             return _migrate_v1_totals(data)
         legacy = data.get("legacy_completion_drops") if isinstance(data.get("legacy_completion_drops"), dict) else {}
-        return cls(Usage.from_dict(data), Funnel.from_list(data.get("funnel")), dict(legacy))
+        return cls(Usage.from_dict(data), funnel.from_list(data.get("funnel")), dict(legacy))
 
 
 # Where version 1's flat drop reasons belong in the funnel.
@@ -163,10 +164,10 @@ class RunInfo:
                 "records_before": self.records_before, "settings": self.settings, "stats": self.stats.as_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RunInfo":
+    def from_dict(cls, data: dict, funnel: type[Funnel] = Funnel) -> "RunInfo":
         return cls(str(data["run_id"]), str(data.get("command", "generate")), str(data.get("started", "")),
                    int(data.get("records_before", 0)), dict(data.get("settings") or {}),
-                   RunStats.from_dict(data.get("stats")), str(data.get("updated", "")))
+                   RunStats.from_dict(data.get("stats"), funnel), str(data.get("updated", "")))
 
 
 @dataclass
@@ -189,7 +190,7 @@ class RunState:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RunState":
+    def from_dict(cls, data: dict, funnel: type[Funnel] = Funnel) -> "RunState":
         """Read a state of this version or version 1; raises ValueError for anything else."""
         if not isinstance(data, dict) or data.get("version") not in (1, STATE_VERSION):
             raise ValueError("not a run state this version of alpaca-gen knows")
@@ -201,13 +202,13 @@ class RunState:
         run = None
         if data.get("version") == STATE_VERSION and isinstance(data.get("run"), dict):
             try:
-                run = RunInfo.from_dict(data["run"])
+                run = RunInfo.from_dict(data["run"], funnel)
             except (KeyError, TypeError, ValueError):
                 run = None
         return cls(
             records=whole("records"), next_request=whole("next_request"), next_prompt=whole("next_prompt"),
             seed=whole("seed", None), lang=data.get("lang") if isinstance(data.get("lang"), str) else None,
-            max_tokens=whole("max_tokens", None), totals=RunStats.from_dict(data.get("totals")), run=run,
+            max_tokens=whole("max_tokens", None), totals=RunStats.from_dict(data.get("totals"), funnel), run=run,
         )
 
 

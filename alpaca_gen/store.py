@@ -34,7 +34,8 @@ from pathlib import Path
 
 from .errors import BusyError, DataError, UsageError
 from .records import Record
-from .state import RunLog, RunState
+from .funnel import Funnel
+from .state import RunLog, RunState, RunStats
 
 REGEN_NAME = "regen.json"
 STATE_DIR = ".alpaca-gen"
@@ -108,18 +109,31 @@ def _read_records(obj: object) -> tuple[list[Record], str | None]:
     return records, None
 
 
-class RegenStore:
-    """regen.json plus its run state, locked for one run at a time."""
+class RecordStore:
+    """A record file (a JSON list or JSONL) plus its run state, locked for one run at a time.
 
-    def __init__(self, output_dir: str | Path):
-        self.output_dir = Path(output_dir)
-        self.path = self.output_dir / REGEN_NAME
-        self.state_dir = self.output_dir / STATE_DIR
-        self.spare = self.state_dir / "regen.spare.json"
-        self.old = self.state_dir / "regen.old.json"
+    ``generate`` stores regen.json in it (:class:`RegenStore`); ``respond`` its output file.
+    Both formats get the same two-inode commit: a JSONL file is appended to the spare and
+    switched in the same way, so no reader ever sees half a line.
+    """
+
+    #: The flag that names the output, for messages.
+    output_flag = "--output"
+
+    def __init__(self, path: str | Path, state_dir: str | Path, *, fmt: str = "json", funnel: type[Funnel] = Funnel,
+                 runs_dir: str | Path | None = None):
+        if fmt not in ("json", "jsonl"):
+            raise ValueError(f"unknown record file format {fmt!r}")
+        self.path = Path(path)
+        self.output_dir = self.path.parent
+        self.format = fmt
+        self.funnel = funnel
+        self.state_dir = Path(state_dir)
+        self.spare = self.state_dir / f"{self.path.stem}.spare{self.path.suffix}"
+        self.old = self.state_dir / f"{self.path.stem}.old{self.path.suffix}"
         self.state_path = self.state_dir / "state.json"
         self.pending_path = self.state_dir / "state.pending.json"
-        self.runs = RunLog(self.output_dir)
+        self.runs = RunLog(runs_dir if runs_dir is not None else self.state_dir)
         self._lock_fd: int | None = None
         self._tail = 0
         self.records: list[Record] = []
@@ -138,16 +152,46 @@ class RegenStore:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             raise BusyError(
-                f"{self.output_dir} is in use by another alpaca-gen run (pid {holder}); "
-                "wait for it to finish or choose another --output_dir"
+                f"{self._what_is_busy()} is in use by another alpaca-gen run (pid {holder}); "
+                f"wait for it to finish or choose another {self.output_flag}"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._lock_fd = fd
 
-    def open(self) -> list[dict]:
+    def _what_is_busy(self) -> str:
+        return str(self.path)
+
+    def _parse(self, data: bytes) -> tuple[list[Record], str | None]:
+        """The records of the file's bytes and where the next commit goes, or what is wrong."""
+        if self.format == "jsonl":
+            if data and not data.endswith(b"\n"):
+                return [], "its last line is incomplete"
+            objects = []
+            try:
+                for number, line in enumerate(data.decode("utf-8").split("\n"), start=1):
+                    if line.strip():
+                        objects.append(json.loads(line))
+            except UnicodeDecodeError as exc:
+                return [], f"it is not UTF-8 ({exc.reason})"
+            except json.JSONDecodeError as exc:
+                return [], f"line {number} is not valid JSON ({exc.msg})"
+            self._tail = len(data)
+            return _read_records(objects)
+        try:
+            records, problem = _read_records(json.loads(data.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return [], f"it is not valid JSON ({exc})"
+        if problem is None:
+            try:
+                self._tail = _tail_offset(data)
+            except ValueError:
+                problem = "it does not end with ]"
+        return records, problem
+
+    def open(self) -> list[Record]:
         if self.output_dir.exists() and not self.output_dir.is_dir():
-            raise UsageError(f"--output_dir {self.output_dir} exists and is not a directory")
+            raise UsageError(f"{self.output_flag} {self.output_dir} exists and is not a directory")
         # Read and validate before creating anything, so a bad file is left exactly as it was.
         data = None
         if self.path.exists():
@@ -155,21 +199,11 @@ class RegenStore:
                 data = self.path.read_bytes()
             except OSError as exc:
                 raise DataError(f"cannot read {self.path}: {exc.strerror}") from None
-            problem = None
-            records: list[Record] = []
-            try:
-                records, problem = _read_records(json.loads(data.decode("utf-8")))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                problem = f"it is not valid JSON ({exc})"
-            if problem is None:
-                try:
-                    self._tail = _tail_offset(data)
-                except ValueError:
-                    problem = "it does not end with ]"
+            records, problem = self._parse(data)
             if problem:
                 raise DataError(
                     f"{self.path} cannot be resumed: {problem}. It was left unchanged; "
-                    "fix it, move it away, or choose another --output_dir"
+                    f"fix it, move it away, or choose another {self.output_flag}"
                 )
             self.records = records
         try:
@@ -178,7 +212,7 @@ class RegenStore:
             raise UsageError(f"cannot create {self.state_dir}: {exc.strerror}") from None
         self._lock()
         for leftover in (self.old, self.spare.with_name(self.spare.name + ".tmp"), self.state_path.with_name("state.json.tmp"),
-                         self.pending_path.with_name("state.pending.json.tmp"), self.path.with_name(REGEN_NAME + ".tmp")):
+                         self.pending_path.with_name("state.pending.json.tmp"), self.path.with_name(self.path.name + ".tmp")):
             leftover.unlink(missing_ok=True)
         if data is not None:
             # A fresh spare each run: the previous one may be stale or half-written.
@@ -190,7 +224,7 @@ class RegenStore:
     def peek_state(self) -> RunState | None:
         """The run state as saved, read without locking or creating anything (for --dry_run)."""
         try:
-            return RunState.from_dict(json.loads(self.state_path.read_text(encoding="utf-8")))
+            return RunState.from_dict(json.loads(self.state_path.read_text(encoding="utf-8")), self.funnel)
         except (OSError, ValueError):
             return None
 
@@ -211,16 +245,17 @@ class RegenStore:
         self.pending_path.unlink(missing_ok=True)
         if state is not None and state.get("records") == count:
             try:
-                self.state = RunState.from_dict(state)
+                self.state = RunState.from_dict(state, self.funnel)
                 return
             except ValueError:
                 pass
         self.recovered_state = bool(count)
-        requests = [
-            r.provenance["request"] for r in self.records
-            if r.provenance is not None and isinstance(r.provenance.get("request"), int)
-        ]
-        self.state = RunState(records=count, next_request=max(requests) + 1 if requests else 0)
+        self.state = RunState(records=count, next_request=self._next_request_from_records(),
+                              totals=RunStats(funnel=self.funnel()))
+
+    def _next_request_from_records(self) -> int:
+        """Where to go on when the run state is lost: after the records in the file."""
+        return len(self.records)
 
     def _recover_run_line(self) -> None:
         """A run that was killed left its numbers in the state but no line in runs.jsonl."""
@@ -235,6 +270,12 @@ class RegenStore:
         self.state.run = None
 
     # -- committing ------------------------------------------------------------------
+    def _encode(self, records: list[Record | dict], *, first: bool) -> bytes:
+        if self.format == "jsonl":
+            return b"".join((json.dumps(r.to_dict() if isinstance(r, Record) else r, ensure_ascii=False) + "\n")
+                            .encode("utf-8") for r in records)
+        return encode_records(records, first=first)
+
     def commit(self, records: list[Record | dict], state: RunState) -> None:
         """Append ``records`` and make ``state`` current, atomically as seen by readers."""
         state.records = len(self.records) + len(records)
@@ -243,11 +284,11 @@ class RegenStore:
             _write_atomic(self.state_path, state_bytes, durable=False)
             self.state = state
             return
-        # fsync where a power loss could otherwise leave regen.json pointing at
+        # fsync where a power loss could otherwise leave the file pointing at
         # unwritten data (the spare before it goes live, and the directory after);
         # the pending state and the next spare are rebuilt on open if they are lost.
         _write_atomic(self.pending_path, state_bytes, durable=False)
-        payload = encode_records(records, first=not self.records)
+        payload = self._encode(records, first=not self.records)
         if not self.path.exists():
             self._create(records)
         else:
@@ -258,29 +299,54 @@ class RegenStore:
             _fsync_dir(self.output_dir)
             _pwrite_tail(self.old, self._tail, payload, durable=False)
             os.replace(self.old, self.spare)
-            self._tail += len(payload) - 2  # the next batch overwrites the closing "\n]"
+            # A JSON list's next batch overwrites the closing "\n]"; JSONL's goes after the last line.
+            self._tail += len(payload) - (2 if self.format == "json" else 0)
         os.replace(self.pending_path, self.state_path)
         self.records.extend(r if isinstance(r, Record) else Record.from_dict(r) for r in records)
         self.state = state
 
     def _create(self, records: list[Record]) -> None:
-        data = b"[" + encode_records(records, first=True) if records else b"[]"
+        if self.format == "jsonl":
+            data = self._encode(records, first=True)
+        else:
+            data = b"[" + encode_records(records, first=True) if records else b"[]"
         _write_atomic(self.path, data)
         _fsync_dir(self.output_dir)
         shutil.copyfile(self.path, self.spare)
-        self._tail = _tail_offset(data)
+        self._tail = len(data) if self.format == "jsonl" else _tail_offset(data)
 
     def close(self) -> None:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def __enter__(self) -> "RegenStore":
+    def __enter__(self) -> "RecordStore":
         self.open()
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class RegenStore(RecordStore):
+    """``generate``'s regen.json in OUTPUT_DIR, its state in OUTPUT_DIR/.alpaca-gen, runs.jsonl beside it."""
+
+    output_flag = "--output_dir"
+
+    def __init__(self, output_dir: str | Path):
+        output_dir = Path(output_dir)
+        super().__init__(output_dir / REGEN_NAME, output_dir / STATE_DIR, runs_dir=output_dir)
+        self.output_dir = output_dir
+
+    def _what_is_busy(self) -> str:
+        return str(self.output_dir)
+
+    def _next_request_from_records(self) -> int:
+        requests = [
+            r.provenance["request"] for r in self.records
+            if r.provenance is not None and isinstance(r.provenance.get("request"), int)
+        ]
+        return max(requests) + 1 if requests else 0
 
 
 def run_line(run, *, ended: str, records_after: int, stopped_because: str) -> dict:

@@ -760,6 +760,46 @@ def default_responder(prompt_text: str, body: dict) -> Reply:
     return Reply(format_completion_text(tasks, start))
 
 
+_EN_SENTENCES = (
+    "The first step is to read the request closely.", "Each part of the task is handled in turn.",
+    "The numbers were checked twice.", "A short example makes the idea concrete.",
+    "Where the input is unclear, the most likely reading is used.", "The result fits the format that was asked for.",
+    "Nothing beyond the task is added.", "The wording stays plain and direct.",
+)
+_KO_SENTENCES = (
+    "먼저 요청하신 내용을 꼼꼼히 읽었습니다.", "과제의 각 부분을 차례대로 다루었습니다.",
+    "숫자는 두 번 확인했습니다.", "짧은 예를 들어 뜻을 분명히 했습니다.",
+    "입력이 애매한 부분은 가장 그럴듯한 뜻으로 읽었습니다.", "요청하신 형식에 맞추어 정리했습니다.",
+    "과제와 관계없는 내용은 덧붙이지 않았습니다.", "문장은 쉽고 분명하게 썼습니다.",
+)
+_TASK_RE = re.compile(r"### (?:Instruction|지시문):\n(.*?)(?:\n\n### |\Z)", re.S)
+
+
+def task_of(body: dict) -> str:
+    """The task text of a respond request: the last user message (chat), or the
+    instruction of the training template (completions)."""
+    if isinstance(body, dict) and "messages" in body:
+        return _last_user_text(body.get("messages"))
+    text = "".join(_normalize_prompts(body.get("prompt", ""))) if isinstance(body, dict) else ""
+    match = _TASK_RE.search(text)
+    return match.group(1) if match else text
+
+
+def answer_responder(prompt_text: str, body: dict) -> Reply:
+    """A deterministic answer to a respond request (``--responder answer`` in script mode):
+    Korean for a task in Korean, English otherwise, seeded by the task text."""
+    task = task_of(body)
+    rng = random.Random(hashlib.sha256(task.encode("utf-8")).hexdigest())
+    first = task.strip().splitlines()[0][:60] if task.strip() else ""
+    if _is_korean(task):
+        head = f"요청하신 과제({first})에 대한 답변입니다."
+        sentences = rng.sample(_KO_SENTENCES, 3)
+    else:
+        head = f"Here is the answer to the task ({first})."
+        sentences = rng.sample(_EN_SENTENCES, 3)
+    return Reply(" ".join([head, *sentences]))
+
+
 def _apply_limits(reply: Reply, body: dict) -> Reply:
     text, finish = reply.text, reply.finish_reason
     stop = body.get("stop")
@@ -1192,6 +1232,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--model", default="fake-model")
     parser.add_argument("--api-key", default=None)
+    parser.add_argument("--responder", choices=("tasks", "answer"), default="tasks",
+                        help="tasks: continue a self-instruct prompt (generate); answer: answer a task (respond)")
     args = parser.parse_args(argv)
 
     done = threading.Event()
@@ -1202,8 +1244,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
-    fake = FakeOpenAI(latency=args.latency, model=args.model, host=args.host,
-                      port=args.port, api_key=args.api_key)
+    fake = FakeOpenAI(latency=args.latency, model=args.model, host=args.host, port=args.port, api_key=args.api_key,
+                      responder=answer_responder if args.responder == "answer" else None)
     fake.start()
     try:
         print(f"READY {fake.base_url}", flush=True)

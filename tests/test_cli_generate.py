@@ -193,18 +193,25 @@ def test_help_lists_every_flag_of_the_spec(run_cli, command, config):
 def test_every_flag_the_docs_name_exists(run_cli):
     """The README and pyproject.toml name flags; each must be one a command's --help lists
     (pyproject once named a --ko_tokenizer that never existed)."""
-    known = {"help", "version", "nosimilarity_stats"}
-    for command in (("generate",), ("check",), ("export",), ("dedup",), ("report",), ("seeds", "check"),
-                    ("batch", "prepare"), ("batch", "ingest")):
-        text = run_cli(*command, "--help").stderr + run_cli(*command, "--help").stdout
-        known.update(re.findall(r"--([a-z][a-z_]+)=", text))
+    from alpaca_gen.argv import command_table
+    from alpaca_gen.cli import _build_commands
+
+    known = {"help", "version", "nosimilarity_stats", "flags"}  # [--flags] in a usage line
+    for command in command_table(*_build_commands()):
+        text = run_cli(*command, "--help").stdout
+        # A flag's line starts with it ("  --lang en|ko", "  --dry_run / --nodry_run"); a positional
+        # argument's line ends with "(or --input)".
+        known.update(re.findall(r"(?m)^  --([a-z][a-z_]+)", text))
+        known.update(re.findall(r"\(or --([a-z][a-z_]+)\)", text))
     known.update({"no" + name for name in known})  # fire's --noflag for a boolean
     assert {"output_dir", "tokenizer", "similarity_stats"} <= known
     repo = Path(__file__).resolve().parents[1]
     for name in ("README.md", "pyproject.toml"):
-        # Lines that run other programs (pip, llama.cpp's server) name their own flags.
+        # Lines that run other programs (pip, llama.cpp's server) name their own flags; a line
+        # showing a misspelt flag's suggestion names the misspelling.
         lines = [line for line in (repo / name).read_text(encoding="utf-8").splitlines()
-                 if "llama_cpp.server" not in line and "pip install" not in line and "vllm run-batch" not in line]
+                 if "llama_cpp.server" not in line and "pip install" not in line and "vllm run-batch" not in line
+                 and "did you mean" not in line]
         named = set(re.findall(r"(?<![\w-])--([a-z][a-z_]+)", "\n".join(lines)))
         unknown = sorted(named - known)
         assert not unknown, f"{name} names flags that do not exist: {unknown}"

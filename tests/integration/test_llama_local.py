@@ -91,7 +91,7 @@ def test_local_run_writes_records_with_no_key_and_stops_its_server(run_cli, tmp_
     assert len(records) == 3
     assert all(r["provenance"]["model"] == "SmolLM2-135M-Instruct" for r in records)
     port, pid = (int(g) for g in READY.search(result.stderr).groups())
-    assert "A model this small writes poor tasks" in result.stderr
+    assert "A model this small writes poor data" in result.stderr
     assert_server_gone(port, pid, util)
     settings = util.load_summary(out)
     assert settings["this_run"]["api_calls"] >= 1 and settings["this_run"]["retries"] == 0

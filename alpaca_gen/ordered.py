@@ -1,0 +1,95 @@
+"""Rounds answered concurrently, committed strictly in order: the loop ``generate`` and
+``respond`` share.
+
+While the answer source works on the rounds in flight, finished rounds are handed
+to a commit function in a worker thread, one commit at a time and in round order,
+so a commit never leaves the server idle and the output never depends on which
+answer came back first. Ctrl-C and SIGTERM let the commit under way finish, then
+stop the sending; what is still in flight is abandoned and counted.
+"""
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import Callable
+
+from .rounds import AnsweredRound
+from .scheduler import RoundScheduler
+from .state import RunStats
+
+
+def run_in_order(make_rounds: Callable[[], RoundScheduler], stats: RunStats, *, remaining: Callable[[], int],
+                 commit: Callable[[list[AnsweredRound]], None], on_sent: Callable[[int], None] | None = None,
+                 ) -> tuple[str, int | None]:
+    """Run the rounds until ``remaining()`` is 0 or nothing is left to send: why it stopped,
+    and the signal that stopped it (None when none did)."""
+    # The commit thread's Python work would hold the GIL for the default 5 ms at a time,
+    # keeping the event loop from answers that have arrived: switch ten times as often
+    # while the run goes (bench/bench_concurrency.py, 480 requests: 0.99x -> 1.00x of the plain client).
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    try:
+        return asyncio.run(_loop(make_rounds, stats, remaining, commit, on_sent))
+    finally:
+        sys.setswitchinterval(interval)
+
+
+async def _loop(make_rounds, stats: RunStats, remaining, commit, on_sent) -> tuple[str, int | None]:
+    rounds: RoundScheduler = make_rounds()  # inside the loop: the source's locks belong to it
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    caught: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        if not caught:
+            caught.append(signum)
+            main.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    stopped = "target reached"
+    committing: asyncio.Future | None = None
+    in_commit = 0  # rounds in the commit under way
+    try:
+        while True:
+            if committing is not None and committing.done():
+                committing.result()
+                committing, in_commit = None, 0
+            left = remaining()
+            if left <= 0 and committing is None:
+                break
+            sent = rounds.scheduled_calls
+            rounds.send(left, in_commit)
+            if rounds.scheduled_calls != sent and on_sent is not None:
+                on_sent(rounds.scheduled_calls)  # the bar moves from the first request on
+            if committing is None:
+                finished = rounds.take_finished()
+                for answered in finished:
+                    # Billed now, not when committed: --max_cost must see it while the commit runs.
+                    stats.add_answered(answered.result)
+                if finished:
+                    committing, in_commit = asyncio.ensure_future(asyncio.to_thread(commit, finished)), len(finished)
+                    continue
+                if not rounds.pending:
+                    stopped = rounds.why_nothing_was_sent()
+                    break
+            waiting = rounds.waiting() | ({committing} if committing is not None else set())
+            if not waiting:
+                continue
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            rounds.raise_refusals(done - {committing})
+    except asyncio.CancelledError:
+        if committing is not None and not committing.done():
+            await committing  # a signal arrived mid-commit: let the commit finish, then stop
+        if not caught:
+            raise
+        stopped = f"interrupted by {signal.Signals(caught[0]).name}"
+    finally:
+        if committing is not None and not committing.done():
+            # Stopped by an error while a commit runs: the store takes one commit at a time.
+            await asyncio.wait({committing})
+        await rounds.abandon()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    return stopped, (caught[0] if caught else None)
