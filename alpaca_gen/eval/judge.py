@@ -31,6 +31,12 @@ REMINDER = {
     "en": "\n\nEnd your reply with one line holding only [[1]], [[2]] or [[tie]].",
     "ko": "\n\n답의 마지막 줄에는 [[1]], [[2]], [[tie]] 가운데 하나만 쓰세요.",
 }
+#: --verdict_only: the last paragraph of the judge prompt, and (completions) where the prompt stops.
+VERDICT_ONLY = {
+    "en": "Reply with the verdict alone: [[1]] if answer 1 is better, [[2]] if answer 2 is better, or [[tie]].",
+    "ko": "판정만 쓰세요. 답변 1이 낫다면 [[1]], 답변 2가 낫다면 [[2]], 무승부라면 [[tie]]입니다.",
+}
+VERDICT_OPENING = {"en": "\n\nVerdict: [[", "ko": "\n\n판정: [["}
 #: Batch custom_ids of a retry: the round number plus this, per attempt (never a real round).
 RETRY_ROUND_OFFSET = 10_000_000
 
@@ -95,12 +101,16 @@ def pair_answers(a: AnswersFile, b: AnswersFile) -> list[AnswerPair]:
     return pairs
 
 
-def judge_template(lang: str, path: str | None) -> str:
+def judge_template(lang: str, path: str | None, *, verdict_only: bool = False, api: str = "chat") -> str:
     text = read_text_file(path, "judge prompt") if path else read_text_file(
         data_path("prompts") / f"judge.{lang if lang == 'ko' else 'en'}.txt", "judge prompt")
     for name in ("{instruction}", "{input}", "{answer_1}", "{answer_2}"):
         if name not in text:
             raise UsageError(f"the judge prompt {path or 'shipped'} must hold {name}")
+    if verdict_only:
+        # The shipped prompts end with the paragraph that asks for reasoning first: replace it.
+        body = text.rstrip().rsplit("\n\n", 1)[0] if not path else text.rstrip()
+        text = body + "\n\n" + VERDICT_ONLY[lang] + (VERDICT_OPENING[lang] if api == "completions" else "\n")
     return text
 
 
@@ -111,8 +121,9 @@ def not_korean(pair: AnswerPair, answer: str) -> bool:
 class UnparsedRetry:
     """An answer source that asks again, with a reminder, for verdicts it cannot read."""
 
-    def __init__(self, inner, reminder_for, retries: int):
-        self.inner, self.reminder_for, self.retries = inner, reminder_for, retries  # reminder_for(round) -> text
+    def __init__(self, inner, reminder_for, retries: int, read=parse_verdict):
+        # reminder_for(round) -> the text added to a prompt asked again; read(text) -> the verdict or None
+        self.inner, self.reminder_for, self.retries, self.read = inner, reminder_for, retries, read
 
     @property
     def max_tokens(self) -> int:
@@ -133,7 +144,7 @@ class UnparsedRetry:
         choices = list(result.choices)
         reminder = self.reminder_for(round_number)
         for attempt in range(1, self.retries + 1):
-            again = [k for k, c in enumerate(choices) if not isinstance(c, Choice) or parse_verdict(c.text) is None]
+            again = [k for k, c in enumerate(choices) if not isinstance(c, Choice) or self.read(c.text) is None]
             if not again:
                 break
             asked = [type(prompts[k])(str(prompts[k]) + reminder, prompts[k].system)
@@ -171,7 +182,10 @@ class Judge(RecordJob):
         for source in (self.a.path, self.b.path):
             if self.output.resolve() == source.resolve():
                 raise UsageError(f"--output must differ from the answers file {source}")
-        self.templates = {lang: judge_template(lang, o.judge_prompt) for lang in ("en", "ko")}
+        self.templates = {lang: judge_template(lang, o.judge_prompt, verdict_only=o.verdict_only, api=o.api)
+                          for lang in ("en", "ko")}
+        # The prompt stops inside the verdict mark: the completion is read as its rest.
+        self.opened = o.verdict_only and o.api == "completions"
 
     def render(self, pair: AnswerPair, first: str, second: str) -> str:
         template = self.templates["ko" if pair.lang == "ko" else "en"]
@@ -184,9 +198,15 @@ class Judge(RecordJob):
         return [self.render(pair, pair.a, pair.b), self.render(pair, pair.b, pair.a)]
 
     def _make_source(self, max_tokens, store):
-        return UnparsedRetry(super()._make_source(max_tokens, store), self.reminder_for, self.options.unparsed_retries)
+        return UnparsedRetry(super()._make_source(max_tokens, store), self.reminder_for, self.options.unparsed_retries,
+                             read=self.read_verdict)
+
+    def read_verdict(self, text: str) -> str | None:
+        return parse_verdict("[[" + text.lstrip() if self.opened and text else text)
 
     def reminder_for(self, round_number: int | None) -> str:
+        if self.opened:
+            return ""  # the prompt ends inside the mark: asked again as it was
         lang = self.pairs[self.selected[round_number]].lang if round_number is not None else "en"
         return REMINDER["ko" if lang == "ko" else "en"]
 
@@ -194,7 +214,8 @@ class Judge(RecordJob):
         o = self.options
         hashes = [object_hash([p.id, p.instruction, p.input, p.a, p.b]) for p in self.pairs]
         digest = hashlib.blake2b("\x00".join(self.templates.values()).encode("utf-8"), digest_size=8).hexdigest()
-        recipe = {"--judge_model": self.model, "--api": o.api, "judge prompt": digest, "A": self.a.label,
+        recipe = {"--judge_model": self.model, "--api": o.api, "judge prompt": digest, "--verdict_only": o.verdict_only,
+                  "A": self.a.label,
                   "B": self.b.label}
         return InputIdentity(f"{self.a.path} vs {self.b.path}", hashes, recipe)
 
@@ -212,7 +233,7 @@ class Judge(RecordJob):
         for choice in answered.result.choices:
             text = choice.text if isinstance(choice, Choice) else ""
             texts.append(text)
-            marks.append(parse_verdict(text))
+            marks.append(self.read_verdict(text))
             f["verdicts"].entered += 1
             if marks[-1] is None:
                 f["verdicts"].drop("unparsed" if isinstance(choice, Choice) else choice.reason)

@@ -31,6 +31,7 @@ class Responder(RecordJob):
     COMMAND = "respond"
     FUNNEL = RespondFunnel
     UNIT = "answer"
+    ENGLISH_ONLY = "--where lang=en"  # how to leave the Korean records out
 
     def __init__(self, options: RespondOptions, **kw):
         super().__init__(options, **kw)
@@ -53,7 +54,7 @@ class Responder(RecordJob):
         if self.local_model is not None and not self.local_model.writes_korean and korean:
             raise UsageError(f"--local runs the bundled {self.local_model.name}, which writes no Korean, and {korean} of "
                              "the records to answer are Korean; pass --local_model PATH.gguf with a model that writes "
-                             "Korean, --base_url of a server running one, or --where lang=en")
+                             f"Korean, --base_url of a server running one, or {self.ENGLISH_ONLY}")
 
     # -- the job's hooks ------------------------------------------------------------------------
     def prompt_for(self, position: int) -> str:

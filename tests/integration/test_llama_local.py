@@ -16,6 +16,8 @@ import pytest
 
 from alpaca_gen.local import SERVER_MODULES, bundled_gguf
 
+pytestmark = pytest.mark.integration
+
 READY = re.compile(r"--local: \S+ on http://127\.0\.0\.1:(\d+)/v1 \(.*pid (\d+)\), ready in")
 
 
