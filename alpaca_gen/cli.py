@@ -2,7 +2,8 @@
 
 Errors are printed here and nowhere else: one line, ``alpaca-gen: error: …``, and
 an exit code from :mod:`alpaca_gen.errors`. Tracebacks are shown only with
-ALPACA_GEN_DEBUG=1.
+ALPACA_GEN_DEBUG=1. A run stopped by Ctrl-C or SIGTERM is not an error: its line
+says so without "error:" (exit 130 / 143).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import gc
 import os
 import sys
 
-from .errors import AlpacaGenError, DataError, UsageError, redact
+from .errors import AlpacaGenError, DataError, Interrupted, UsageError, redact
 
 _SECRETS: list[str] = []
 
@@ -319,13 +320,16 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(fire.core, "_DisplayError"):
             fire.core._DisplayError = _fire_error
         fire.Fire(commands, command=args, name="alpaca-gen")
+    except Interrupted as exc:  # Ctrl-C or SIGTERM: the run stopped as asked, after its summary
+        print(f"alpaca-gen: {exc}", file=sys.stderr, flush=True)
+        return exc.exit_code
     except AlpacaGenError as exc:
         print(f"alpaca-gen: error: {redact(str(exc), secrets)}", file=sys.stderr, flush=True)
         return exc.exit_code
     except SystemExit as exc:  # fire.core.FireExit (fire may not be imported yet here)
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except KeyboardInterrupt:
-        print("alpaca-gen: interrupted", file=sys.stderr)
+        print("alpaca-gen: stopped by Ctrl-C", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
@@ -346,7 +350,7 @@ def entry() -> None:
         code = main()
         sys.stdout.flush()
     except KeyboardInterrupt:  # Ctrl-C while modules were still importing
-        print("alpaca-gen: interrupted", file=sys.stderr)
+        print("alpaca-gen: stopped by Ctrl-C", file=sys.stderr)
         code = 130
     except BrokenPipeError:
         # `alpaca-gen --help | head`: the reader went away, which is not an error. Point

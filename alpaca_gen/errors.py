@@ -60,14 +60,16 @@ class ApiRefusedError(AlpacaGenError):
 
 
 class Interrupted(AlpacaGenError):
-    """SIGINT or SIGTERM: committed data is kept; exit 128 + signal number."""
+    """SIGINT or SIGTERM: not an error (the CLI prints it without "error:"), committed data
+    is kept; exit 128 + signal number."""
 
     def __init__(self, signum: int):
         import signal
 
         self.signum = signum
         self.exit_code = 128 + signum
-        super().__init__(f"interrupted by {signal.Signals(signum).name}; committed data is kept, rerun to resume")
+        how = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        super().__init__(f"stopped by {how}; rerun the same command to resume")
 
 
 _KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{4,}|Bearer\s+\S+)")

@@ -22,15 +22,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import ClassVar
 
-from tqdm import tqdm
-
 from .answers import AnswerSource
 from .client import OPENAI_BASE_URL, Endpoint, RequestClient
 from .config import RequestOptions, with_local_defaults
 from .errors import AlpacaGenError, Interrupted, UsageError, redact
 from .funnel import Funnel
 from .local import resolve_model, serve_for_run
-from .ordered import run_in_order
+from .ordered import max_time_deadline, run_in_order
+from .progress import Progress
 from .identity import InputIdentity
 from .rounds import AnsweredRound, RoundPrompt
 from .scheduler import RoundScheduler
@@ -54,6 +53,8 @@ class RecordJob:
     COMMAND: ClassVar[str] = "respond"
     FUNNEL: ClassVar[type[Funnel]] = Funnel
     UNIT: ClassVar[str] = "answer"
+    #: The funnel stages whose drops the progress shows as failed (None: every stage).
+    FAILED: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, options: RequestOptions, *, source: AnswerSource | None = None, http_client=None,
                  out=None, err=None):
@@ -76,8 +77,7 @@ class RecordJob:
             self.base_url, self.api_key, self.model = None, "", self.local_model.name
         self.stats = RunStats(funnel=self.FUNNEL())
         self.batch = None
-        self._bar = None
-        self._sent = 0
+        self._progress: Progress | None = None
         # Set by the subclass: where the lines go and in which format, and which items to ask about.
         self.output: Path
         self.format = "jsonl"
@@ -120,8 +120,8 @@ class RecordJob:
     # -- helpers --------------------------------------------------------------------------------
     def warn(self, message: str) -> None:
         line = "alpaca-gen: " + redact(message, (self.api_key,))
-        if self._bar is not None:
-            self._bar.write(line, file=self.err)
+        if self._progress is not None:
+            self._progress.write(line)
         else:
             print(line, file=self.err, flush=True)
 
@@ -184,7 +184,7 @@ class RecordJob:
             self.warn(f"resuming {store.path}: {state.next_request} of {self.item_count} items written, "
                       f"{done} of {len(self.selected)} {self.UNIT}s in it")
         try:
-            stopped, interrupted = self._answer(store, run, earlier, max_tokens, done)
+            stopped, interrupted = self._answer(store, run, earlier, max_tokens, done, started)
         except AlpacaGenError as exc:
             self._close_run(store, run, earlier, started, f"stopped by an error: {redact(str(exc), (self.api_key,))}",
                             report=False)
@@ -194,34 +194,36 @@ class RecordJob:
             raise Interrupted(interrupted)
         return summary
 
-    def _answer(self, store, run, earlier, max_tokens, done) -> tuple[str, int | None]:
+    def _answer(self, store, run, earlier, max_tokens, done, started) -> tuple[str, int | None]:
         o = self.options
-        self._bar = tqdm(total=len(self.selected), initial=done, unit=self.UNIT, desc="done",
-                         disable=(not o.progress) if o.progress is not None else None, file=self.err, dynamic_ncols=True)
+        usage = self.stats.usage
+        self._progress = progress = Progress(
+            total=len(self.selected), initial=done, unit=self.UNIT, desc="done", what=f"{self.UNIT}s written",
+            dropped_as="failed", show_bar=o.progress, log_every=o.log_every, err=self.err, started=started,
+            cost=(lambda: usage.cost(o.price_in, o.price_out)) if o.price_in or o.price_out else None,
+        )
         try:
             if done >= len(self.selected):
                 self._commit(store, run, earlier, [], max_tokens)  # nothing to ask: the rest passes unchanged
                 return (f"every {self.UNIT} written" if self.selected else "nothing selected"), None
             holder = {}
+            progress.in_flight = lambda: holder["source"].in_flight if "source" in holder else 0
 
             def make_rounds() -> RoundScheduler:
                 source = holder["source"] = self._make_source(max_tokens, store)
                 return RoundScheduler(o, source, self.stats, self.round_prompts, seed=0, next_round=done, start=0,
                                       last_round=len(self.selected))
 
-            def on_sent(calls: int) -> None:
-                self._sent = calls
-                self._show_progress(refresh=True)
-
             stopped, signum = run_in_order(
-                make_rounds, self.stats, on_sent=on_sent,
+                make_rounds, self.stats, on_sent=progress.set_sent,
                 remaining=lambda: len(self.selected) - self.answered_rounds(store),
                 commit=lambda finished: self._commit(store, run, earlier, finished, holder["source"].max_tokens),
+                on_tick=progress.tick, tick_every=progress.tick_every, deadline=max_time_deadline(o, started),
             )
             return (f"every {self.UNIT} written" if stopped == "target reached" else stopped), signum
         finally:
-            self._bar.close()
-            self._bar = None
+            progress.close()
+            self._progress = None
 
     def _make_source(self, max_tokens: int, store: RecordStore) -> AnswerSource:
         if self.source is not None:
@@ -240,7 +242,7 @@ class RecordJob:
         settings = RequestSettings(o.api, self.model, o.temperature, o.top_p, list(endpoint.stop))
         self.batch = BatchSource(api, BatchLedger(store.state_dir), settings, max_tokens=max_tokens,
                                  poll_interval=o.batch_poll_interval, max_retries=o.max_retries, warn=self.warn,
-                                 cancel_on_close=o.batch_cancel)
+                                 on_status=self._show_batch, cancel_on_close=o.batch_cancel)
         return self.batch
 
     # -- committing (in the worker thread) -----------------------------------------------------
@@ -262,16 +264,18 @@ class RecordJob:
         run.updated = now()
         state = RunState(next_request=position, max_tokens=max_tokens, totals=earlier.merged(self.stats), run=run)
         store.commit(lines, state)
-        if self._bar is not None and finished:
-            self._bar.update(len(finished))
-            self._show_progress(refresh=False)
+        if self._progress is not None:
+            # Counted here, in the thread that changes the funnel: the event loop only reads the number.
+            self._progress.set_dropped(self.failures())
+            self._progress.add_done(len(finished))
 
     def failures(self) -> int:
-        return sum(stage.dropped_total for stage in self.stats.funnel.stages.values())
+        stages = self.stats.funnel.stages
+        return sum(stages[name].dropped_total for name in (self.FAILED or tuple(stages)))
 
-    def _show_progress(self, *, refresh: bool) -> None:
-        if self._bar is not None and not self._bar.disable:
-            self._bar.set_postfix(sent=self._sent, failed=self.failures(), refresh=refresh)
+    def _show_batch(self, batch: dict) -> None:
+        if self._progress is not None:
+            self._progress.show_batch(batch)
 
     def _close_run(self, store: RecordStore, run: RunInfo, earlier: RunStats, started: float, stopped: str, *,
                    report: bool = True) -> dict:

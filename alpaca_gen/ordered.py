@@ -42,6 +42,12 @@ def run_in_order(make_rounds: Callable[[], RoundScheduler], stats: RunStats, *, 
         sys.setswitchinterval(interval)
 
 
+def max_time_deadline(options, started: float) -> tuple[float, str] | None:
+    """--max_time as :func:`run_in_order`'s deadline, counted from ``started`` (time.monotonic())."""
+    seconds = options.max_time_seconds
+    return None if seconds is None else (started + seconds, f"--max_time {options.max_time} reached")
+
+
 async def _ticks(on_tick: Callable[[], None], every: float) -> None:
     while True:
         await asyncio.sleep(every)

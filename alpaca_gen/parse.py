@@ -42,6 +42,12 @@ class ParseResult:
     #: Task blocks found (each one is a task or a drop).
     blocks: int = 0
     dropped: Counter = field(default_factory=Counter)
+    #: (reason, the task block's text from its ``N. Instruction:`` label on) of each drop, in order.
+    rejected: list = field(default_factory=list)
+
+    def drop(self, reason: str, block: str) -> None:
+        self.dropped[reason] += 1
+        self.rejected.append((reason, block))
 
 
 def _clean_block(text: str) -> str:
@@ -80,17 +86,18 @@ def parse_completion(text: str, finish_reason: str | None, *, next_number: int |
     for i, start in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         block = text[start.end():end]
+        raw = text[start.start():end]
         is_last = i == len(starts) - 1
         if is_last and finish_reason == "length" and not _SEPARATOR_LINE.search(block):
             # The model ran out of tokens inside its last task. A task already closed
             # by "###" is complete even if the cut came later (Stanford keeps it too).
-            result.dropped["truncated"] += 1
+            result.drop("truncated", raw)
             continue
         number = start.group(1)
         input_label = _find_label(_INPUT_NUMBERED, _INPUT_BARE, block, number)
         output_label = _find_label(_OUTPUT_NUMBERED, _OUTPUT_BARE, block, number, input_label.end() if input_label else 0)
         if input_label is None or output_label is None:
-            result.dropped["malformed"] += 1
+            result.drop("malformed", raw)
             continue
         instruction = normalize_space(_clean_block(block[: input_label.start()]))
         task_input = _clean_block(block[input_label.end(): output_label.start()])
@@ -103,10 +110,10 @@ def parse_completion(text: str, finish_reason: str | None, *, next_number: int |
         if _NOINPUT.match(task_input):
             task_input = ""
         if not instruction:
-            result.dropped["empty_instruction"] += 1
+            result.drop("empty_instruction", raw)
             continue
         if not output:
-            result.dropped["empty_output"] += 1
+            result.drop("empty_output", raw)
             continue
         result.tasks.append(Record(instruction, task_input, output, lang=lang))
         result.numbers.append(int(number))

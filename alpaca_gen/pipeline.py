@@ -23,22 +23,23 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tqdm import tqdm
-
 from . import prompts as prompt_mod
 from .answers import AnswerSource
 from .client import OPENAI_BASE_URL, Endpoint, RequestClient
 from .config import GenerateConfig, with_local_defaults
 from .errors import AlpacaGenError, Interrupted, UsageError, redact
+from .estimate import estimate_lines
 from .gate import RecordGate
 from .local import default_threads, resolve_model, serve_for_run
-from .ordered import run_in_order
+from .ordered import max_time_deadline, run_in_order
+from .progress import Progress
+from .rejects import RejectsFile
 from .resources import default_seed_tasks_path
 from .rounds import AnsweredRound, RoundProcessor, RoundPrompt, sample_prompt_seeds
 from .scheduler import RoundScheduler
 from .seeds import SeedTask, load_seed_tasks, seeds_for_lang
 from .similarity import NearDuplicateIndex
-from .state import RunInfo, RunState, RunStats
+from .state import RunInfo, RunLog, RunState, RunStats
 from .store import RegenStore, run_line
 from .summary import RunOutcome, write_summary
 from .tokenizers import tokenizer_for
@@ -93,15 +94,14 @@ class Generator:
             )
         self.template = prompt_mod.load_template(config.lang, config.prompt_path)
         self.stats = RunStats()
-        self._bar = None
-        self._sent = 0  # API calls sent this run, for the progress bar
-        self._dropped = 0
+        self._progress: Progress | None = None
+        self._rejects: RejectsFile | None = None  # --save_rejects
 
     # -- helpers ---------------------------------------------------------------------------
     def warn(self, message: str) -> None:
         line = "alpaca-gen: " + redact(message, (self.api_key,))
-        if self._bar is not None:
-            self._bar.write(line, file=self.err)
+        if self._progress is not None:
+            self._progress.write(line)
         else:
             print(line, file=self.err, flush=True)
 
@@ -155,7 +155,15 @@ class Generator:
             ids = ", ".join(t.id for t in prompt.examples)
             print(f"\n===== request {round_number}, prompt {position} (seed tasks: {ids}) =====", file=self.out)
             print(prompt.text, file=self.out)
-        return {"dry_run": True, "prompts": len(prompts)}
+        cfg = self.config
+        lines, numbers = estimate_lines(
+            texts=[p.text for p in prompts], model=self.model, api=cfg.api, list_prompts=self.local_model is None,
+            request_batch_size=cfg.request_batch_size, target=cfg.num_instructions_to_generate,
+            existing=state.records if state else 0, max_tokens=cfg.max_tokens, price_in=cfg.price_in,
+            price_out=cfg.price_out, batch=cfg.batch, runs=RunLog(cfg.output_dir).read(),
+        )
+        print("\n" + "\n".join(lines), file=self.out)
+        return {"dry_run": True, "prompts": len(prompts), **numbers}
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self) -> dict:
@@ -208,16 +216,23 @@ class Generator:
         if store.recovered_run:
             self.warn("the previous run ended without a summary; its numbers up to its last commit are in runs.jsonl")
         seed = self._resume_seed(state)
+        if store.records or state.next_request or state.next_prompt:
+            self.warn(f"resuming {store.path}: {len(store.records)} of {cfg.num_instructions_to_generate} records "
+                      f"there, next request {state.next_request}"
+                      + (f" from its prompt {state.next_prompt}" if state.next_prompt else "") + f", seed {seed}")
         earlier = state.totals
         # A smaller limit learned from a context-length error is kept.
         max_tokens = state.max_tokens if state.max_tokens is not None and state.max_tokens < cfg.max_tokens else cfg.max_tokens
         tokenizer = tokenizer_for(cfg.lang, cfg.tokenizer)
         processor = self._processor(store, tokenizer)
+        if cfg.save_rejects:
+            processor.rejects = []
+            self._rejects = RejectsFile(cfg.save_rejects, refuse=(store.path,))
         run = RunInfo(uuid.uuid4().hex[:12], "generate", _now(), len(store.records), self._settings(seed, tokenizer.name),
                       self.stats)
         started = time.monotonic()
         try:
-            stopped_because, interrupted = self._generate(store, processor, run, seed, earlier, max_tokens)
+            stopped_because, interrupted = self._generate(store, processor, run, seed, earlier, max_tokens, started)
         except AlpacaGenError as exc:
             # A refusal or a server that stays down: the run's numbers so far still go into the
             # totals and runs.jsonl, then the error is reported as usual.
@@ -242,21 +257,25 @@ class Generator:
             index=index, gate=gate, funnel=self.stats.funnel, similarity_stats=cfg.similarity_stats, warn=self.warn,
         )
 
-    def _generate(self, store, processor, run, seed, earlier, max_tokens) -> tuple[str, int | None]:
-        """The rounds, with the progress bar: why the run stopped, and the signal that stopped it."""
-        target = self.config.num_instructions_to_generate
-        progress = self.config.progress
-        self._bar = tqdm(
-            total=target, initial=min(len(store.records), target), unit="instr", desc="kept",
-            disable=(not progress) if progress is not None else None, file=self.err, dynamic_ncols=True,
+    def _generate(self, store, processor, run, seed, earlier, max_tokens, started) -> tuple[str, int | None]:
+        """The rounds, with the progress bar or lines: why the run stopped, and the signal that stopped it."""
+        cfg = self.config
+        target = cfg.num_instructions_to_generate
+        usage = self.stats.usage
+        self._progress = Progress(
+            total=target, initial=len(store.records), unit="instr", desc="kept", what="kept", dropped_as="dropped",
+            show_bar=cfg.progress, log_every=cfg.log_every, err=self.err, started=started,
+            cost=(lambda: usage.cost(cfg.price_in, cfg.price_out)) if cfg.price_in or cfg.price_out else None,
         )
         try:
             if len(store.records) >= target:
                 return f"{store.path.name} already has {len(store.records)} records (target {target})", None
-            return self._answer_rounds(store, processor, run, seed, target, earlier, max_tokens)
+            return self._answer_rounds(store, processor, run, seed, target, earlier, max_tokens, started)
         finally:
-            self._bar.close()
-            self._bar = None
+            self._progress.close()
+            self._progress = None
+            if self._rejects is not None:
+                self._rejects.close()
 
     def _close_run(self, store, run, earlier, seed, started, stopped_because, *, report: bool = True) -> dict:
         """Totals into the run state, then summary.json, the runs.jsonl line and the printed
@@ -331,14 +350,14 @@ class Generator:
         return self._batch
 
     def _show_batch(self, batch: dict) -> None:
-        """The batch's status and request counts on the progress bar."""
-        counts = batch.get("request_counts") or {}
-        if self._bar is not None and not self._bar.disable:
-            self._bar.set_postfix(batch=batch.get("status"), done=f"{counts.get('completed', 0)}/{counts.get('total', 0)}",
-                                  failed=counts.get("failed", 0), refresh=True)
+        """The batch's status and request counts on the progress bar and lines."""
+        if self._progress is not None:
+            self._progress.show_batch(batch)
 
-    def _answer_rounds(self, store, processor, run, seed, target, earlier, max_tokens) -> tuple[str, int | None]:
+    def _answer_rounds(self, store, processor, run, seed, target, earlier, max_tokens, started) -> tuple[str, int | None]:
         holder = {}
+        progress = self._progress
+        progress.in_flight = lambda: holder["source"].in_flight if "source" in holder else 0
 
         def make_rounds() -> RoundScheduler:
             source = holder["source"] = self._make_source(max_tokens, store)
@@ -348,14 +367,11 @@ class Generator:
                                   next_round=store.state.next_request,
                                   start=store.state.next_prompt if 0 <= store.state.next_prompt < batch else 0)
 
-        def on_sent(calls: int) -> None:
-            self._sent = calls
-            self._show_progress(refresh=True)
-
         return run_in_order(
-            make_rounds, self.stats, remaining=lambda: target - len(store.records), on_sent=on_sent,
+            make_rounds, self.stats, remaining=lambda: target - len(store.records), on_sent=progress.set_sent,
             commit=lambda finished: self._commit_rounds(store, processor, run, finished, seed, target, earlier,
                                                         holder["source"]),
+            on_tick=progress.tick, tick_every=progress.tick_every, deadline=max_time_deadline(self.config, started),
         )
 
     def _commit_rounds(self, store, processor, run, rounds: list[AnsweredRound], seed, target, earlier, source) -> None:
@@ -389,16 +405,13 @@ class Generator:
             seed=seed, lang=self.config.lang, max_tokens=source.max_tokens, totals=earlier.merged(self.stats), run=run,
         )
         store.commit(kept, state)
-        # Counted here, in the thread that changes the funnel: the event loop only reads the number.
-        self._dropped = sum(self.stats.funnel.dropped().values())
-        if self._bar is not None:
-            self._bar.update(len(kept))
-            self._show_progress(refresh=False)
-
-    def _show_progress(self, *, refresh: bool) -> None:
-        if self._bar is not None and not self._bar.disable:
-            self._bar.set_postfix(sent=self._sent, answered=self.stats.usage.api_calls, dropped=self._dropped,
-                                  refresh=refresh)
+        if self._rejects is not None:
+            self._rejects.write(processor.rejects, run.run_id)
+            processor.rejects.clear()
+        if self._progress is not None:
+            # Counted here, in the thread that changes the funnel: the event loop only reads the number.
+            self._progress.set_dropped(sum(self.stats.funnel.dropped().values()))
+            self._progress.add_done(len(kept))
 
 
 def generate(config: GenerateConfig | None = None, **flags) -> dict:

@@ -60,7 +60,7 @@ class Progress:
         self.dropped = 0
         self.in_flight: Callable[[], int] = lambda: 0
         self.cost = cost
-        self.extra: dict | None = None  # --batch: the batch's status in place of the request numbers
+        self.extra: list[str] | None = None  # --batch: the batch's status in place of the request numbers
         self._next_line = self.started + self.log_every
 
     # -- what changes (sent: event loop; done, dropped: the commit thread) ------------------------
@@ -77,8 +77,12 @@ class Progress:
         if n:
             self.bar.update(n)
 
-    def show_batch(self, numbers: dict) -> None:
-        self.extra = numbers
+    def show_batch(self, batch: dict) -> None:
+        """--batch: the status and request counts of the batch being waited for."""
+        counts = batch.get("request_counts") or {}
+        self.extra = [f"batch {batch.get('status')}",
+                      f"{counts.get('completed', 0):,}/{counts.get('total', 0):,} of its requests answered",
+                      f"{counts.get('failed', 0):,} failed in it"]
         self.refresh()
 
     # -- what is shown -------------------------------------------------------------------------
@@ -94,7 +98,7 @@ class Progress:
         now = time.monotonic() if now is None else now
         parts = []
         if self.extra is not None:
-            parts += [f"{key} {value}" for key, value in self.extra.items()]
+            parts += self.extra
         else:
             parts += [f"{self.sent:,} requests sent", f"{self.in_flight():,} in flight"]
         parts.append(f"{self.dropped:,} {self.dropped_as}")

@@ -60,10 +60,18 @@ class RoundProcessor:
         self.similarity_stats = similarity_stats
         self.warn = warn
         self.idle_rounds = 0
+        #: --save_rejects: a list that gets one dict per drop (:meth:`_reject`), in round order; None: not kept.
+        self.rejects: list[dict] | None = None
+
+    def _reject(self, stage: str, reason: str, answered: AnsweredRound, position: int, **what) -> None:
+        """One drop, for --save_rejects: where it came from and what it was."""
+        if self.rejects is not None:
+            self.rejects.append({"stage": stage, "reason": reason, "request": answered.number,
+                                 "prompt": answered.first + position, **what})
 
     def process(self, answered: AnsweredRound, room: int) -> list[Record]:
         """The round's records to keep, at most ``room`` of them."""
-        candidates = self._judge(self._parse(answered))
+        candidates = self._judge(self._parse(answered), answered)
         kept = self._select(candidates, answered, room)
         self.idle_rounds = 0 if kept else self.idle_rounds + 1
         if self.idle_rounds and self.idle_rounds % IDLE_WARNING_ROUNDS == 0:
@@ -81,19 +89,24 @@ class RoundProcessor:
             completions.entered += 1
             if isinstance(choice, Unusable):
                 completions.drop(choice.reason)
+                self._reject("completions", choice.reason, answered, position, text=None)
                 continue
             parsed = parse_completion(choice.text, choice.finish_reason, next_number=self.next_number, lang=self.lang)
             if not parsed.blocks:
                 completions.drop("no_tasks_in_completion")
+                self._reject("completions", "no_tasks_in_completion", answered, position, text=choice.text,
+                             finish_reason=choice.finish_reason)
                 continue
             completions.passed += 1
             parse.entered += parsed.blocks
             parse.dropped.update(parsed.dropped)
             parse.passed += len(parsed.tasks)
+            for reason, block in parsed.rejected:
+                self._reject("parse", reason, answered, position, text=block, finish_reason=choice.finish_reason)
             tasks.extend((task, position) for task in parsed.tasks)
         return tasks
 
-    def _judge(self, tasks: list[tuple[Record, int]]) -> list[tuple[Record, int]]:
+    def _judge(self, tasks: list[tuple[Record, int]], answered: AnsweredRound) -> list[tuple[Record, int]]:
         fields, quality = self.funnel["fields"], self.funnel["quality"]
         passed = []
         for task, position in tasks:
@@ -102,11 +115,13 @@ class RoundProcessor:
             stage, finding = verdict.drops[0] if verdict.drops else (None, None)
             if stage == "fields":
                 fields.drop(finding.reason)
+                self._reject("fields", finding.reason, answered, position, task=_fields(task))
                 continue
             fields.passed += 1
             quality.entered += 1
             if stage == "quality":
                 quality.drop(finding.reason)
+                self._reject("quality", finding.reason, answered, position, task=_fields(task), field=finding.field)
                 continue
             quality.passed += 1
             for fix in verdict.fixes:
@@ -126,11 +141,14 @@ class RoundProcessor:
         for (record, position), verdict in zip(candidates, verdicts):
             if verdict.duplicate:
                 similarity.drop("near_duplicate")
+                self._reject("similarity", "near_duplicate", answered, position, task=_fields(record),
+                             similar_to=verdict.best_text, rouge_l_f1=round(verdict.best_score, 4))
                 continue
             similarity.passed += 1
             target.entered += 1
             if len(kept) >= room:
                 target.drop("over_target")  # the run ends with this round
+                self._reject("target", "over_target", answered, position, task=_fields(record))
                 continue
             target.passed += 1
             prompt = answered.prompts[position]
@@ -143,3 +161,7 @@ class RoundProcessor:
                 },
             ))
         return kept
+
+
+def _fields(record: Record) -> dict:
+    return {"instruction": record.instruction, "input": record.input, "output": record.output}

@@ -65,12 +65,27 @@ class RunOutcome:
                 + f"; all runs ${summary['all_runs']['cost_usd']:.4f}"
             )
         lines.append(f"  {run['requests_per_second']:.2f} requests/s, {run['kept_per_request']:.1f} kept per request")
-        if usage.unused_rounds or usage.abandoned_calls:
-            lines.append(
-                f"  not committed: {usage.unused_rounds} answered rounds no longer needed (their tokens are counted), "
-                f"{usage.abandoned_calls} requests abandoned in flight"
-            )
+        lines += stop_lines(usage, target_reached=self.stopped_because == "target reached")
         return lines
+
+
+def stop_lines(usage, *, target_reached: bool, asked_again: str = "") -> list[str]:
+    """Plain words for what a run did not use (only what happened): answered rounds not
+    needed or not written, requests cancelled on their way. ``asked_again`` ends the
+    line of the cancelled requests ("; their records are asked again next run")."""
+    lines = []
+    n = usage.unused_rounds
+    if n and target_reached:
+        lines.append(f"  {n} answered round{'s were' if n != 1 else ' was'} not needed once the target was reached "
+                     "(their tokens are counted)")
+    elif n:
+        lines.append(f"  {n} answered round{'s' if n != 1 else ''} came in after the stop and {'were' if n != 1 else 'was'} "
+                     "not written (their tokens are counted; the next run asks again)")
+    n = usage.abandoned_calls
+    if n:
+        lines.append(f"  {n} request{'s were' if n != 1 else ' was'} still on {'their' if n != 1 else 'its'} way "
+                     f"and {'were' if n != 1 else 'was'} cancelled{asked_again}")
+    return lines
 
 
 def write_summary(directory: Path, summary: dict) -> None:

@@ -165,6 +165,7 @@ class Judge(RecordJob):
     COMMAND = "eval-judge"
     FUNNEL = JudgeFunnel
     UNIT = "item"
+    FAILED = ("items",)  # an item's verdicts are counted per order in "verdicts"
 
     def __init__(self, options, **kw):
         super().__init__(options, **kw)

@@ -6,6 +6,7 @@ from collections import Counter
 from ..client import OPENAI_BASE_URL
 from ..errors import redact
 from ..respond.estimate import approx_tokens
+from ..summary import stop_lines
 from .stats import win_rate
 
 
@@ -51,6 +52,7 @@ class JudgeOutcome:
             f"  this run: {usage.api_calls} requests ({usage.retries} retries) in {self.elapsed:.1f}s",
         ]
         out += [f"  {line}" for line in self.judge.stats.funnel.lines()]
+        out += stop_lines(usage, target_reached=False, asked_again="; their items are asked again next run")
         out.append(f"  'alpaca-gen eval summary {d['output']}' gives the win rate with its interval")
         return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..state import RunStats
+from ..summary import stop_lines
 
 
 @dataclass
@@ -67,8 +68,6 @@ class RespondOutcome:
             where = "left out (--drop_failed)" if self.this_run.funnel["written"].dropped_total else \
                 "written with the reason in provenance.respond.failed"
             lines.append(f"  {failed} failed answers {where}")
-        if usage.abandoned_calls:
-            lines.append(f"  {usage.abandoned_calls} requests were still on their way when the run stopped; "
-                         "their records are asked again next run")
+        lines += stop_lines(usage, target_reached=False, asked_again="; their records are asked again next run")
         lines.append(f"  run state, summary.json and runs.jsonl: {self.state_dir}")
         return lines

@@ -31,6 +31,7 @@ class Responder(RecordJob):
     COMMAND = "respond"
     FUNNEL = RespondFunnel
     UNIT = "answer"
+    FAILED = ("answers", "quality")  # "written" counts them again with --drop_failed
     ENGLISH_ONLY = "--where lang=en"  # how to leave the Korean records out
 
     def __init__(self, options: RespondOptions, **kw):
