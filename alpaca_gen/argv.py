@@ -47,10 +47,13 @@ def _word_matches(typed: str, ours: str) -> bool:
     return len(typed) >= 5 and _osa(typed, ours) <= 1
 
 
-def _all_words_match(typed: list[str], ours: list[str]) -> tuple[bool, int] | None:
-    """Every typed word matches one of ours, in order: (first words matched, our words left over)."""
+def _all_words_match(typed: list[str], ours: list[str]) -> tuple[bool, int, int] | None:
+    """Every typed word matches one of ours, in order: (first words matched, our words left
+    over, typed words that are not one of ours exactly: --timeout is request_timeout's word,
+    only close to max_time's "time")."""
     j = 0
     first = None
+    inexact = 0
     for word in typed:
         while j < len(ours) and not _word_matches(word, ours[j]):
             j += 1
@@ -58,8 +61,9 @@ def _all_words_match(typed: list[str], ours: list[str]) -> tuple[bool, int] | No
             return None
         if first is None:
             first = j == 0
+        inexact += word != ours[j]
         j += 1
-    return bool(first), len(ours) - len(typed)
+    return bool(first), len(ours) - len(typed), inexact
 
 
 def suggest(word: str, candidates: Iterable[str], limit: int = 4) -> list[str]:
@@ -86,13 +90,13 @@ def suggest(word: str, candidates: Iterable[str], limit: int = 4) -> list[str]:
         for name in names:
             match = _all_words_match(tw, _words(name))
             if match is not None:
-                scored.append(((not match[0], match[1], len(name)), name))
+                scored.append(((not match[0], match[2], match[1], len(name)), name))
         if scored:
             scored.sort()
-            best = scored[0][0][:2]
-            if best[0]:  # the typed words match inside the names only: offer each such name
-                return [name for score, name in scored][:limit]
-            return [name for score, name in scored if score[:2] == best][:limit]
+            best = scored[0][0][:3]
+            if best[0]:  # the typed words match inside the names only: offer each such name (exact words first)
+                return [name for score, name in scored if score[1] == best[1]][:limit]
+            return [name for score, name in scored if score[:3] == best][:limit]
     close = max(1, len(typed) // 4)
     typos = sorted((_osa(typed, n), len(n), n) for n in names)
     typos = [n for d, _, n in typos if d <= close]

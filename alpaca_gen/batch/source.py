@@ -56,6 +56,7 @@ class BatchSource:
         self._on_status = on_status
         self.cancel_on_close = cancel_on_close
         self._collecting = _Collecting()
+        self._submitting: set[asyncio.Task] = set()  # the waves being submitted and waited for
         self._waves: dict[int, asyncio.Future] = {}  # wave number -> its lines by custom_id
         self._running: dict[str, int] = {}  # batch id -> requests, while it runs
         self.batches_created = 0
@@ -100,6 +101,11 @@ class BatchSource:
                     self.error_lines += 1
 
     async def close(self) -> None:
+        # Stop waiting for the waves here first: a poll sent after the client below is closed
+        # would fail with nobody left to hear it (the batch itself goes on at the server).
+        for task in self._submitting:
+            task.cancel()
+        await asyncio.gather(*self._submitting, return_exceptions=True)
         if self._running and self.cancel_on_close:
             for batch_id in list(self._running):
                 await self.api.cancel(batch_id)
@@ -121,17 +127,25 @@ class BatchSource:
         collecting = self._collecting
         if collecting.done is None:
             collecting.done = asyncio.get_running_loop().create_future()
-            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._submit(collecting)))
+            asyncio.get_running_loop().call_soon(self._start_submit, collecting)
         collecting.rounds[round_number] = prompts
         return await asyncio.shield(collecting.done)
+
+    def _start_submit(self, collecting: _Collecting) -> None:
+        task = asyncio.ensure_future(self._submit(collecting))
+        self._submitting.add(task)
+        task.add_done_callback(self._submitting.discard)
 
     async def _submit(self, collecting: _Collecting) -> None:
         self._collecting = _Collecting()
         try:
             lines = await self._run_new_wave(collecting.rounds)
-        except BaseException as exc:  # every round of the wave learns why
+        except asyncio.CancelledError:  # the run stopped: the rounds waiting for this wave stop too
+            collecting.done.cancel()
+            raise
+        except Exception as exc:  # every round of the wave learns why
             if not collecting.done.done():
-                collecting.done.set_exception(exc if isinstance(exc, Exception) else asyncio.CancelledError())
+                collecting.done.set_exception(exc)
             return
         collecting.done.set_result(lines)
 
