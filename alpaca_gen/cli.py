@@ -82,6 +82,11 @@ def _eval_summary(**values):
     from .eval.summary import lines, plot, summarize
 
     o = EvalSummaryOptions.from_flags(**values)
+    if o.plot:
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:
+            raise UsageError("--plot needs matplotlib: pip install 'alpaca-gen[report]'")
     summary = summarize(o.files, seed=o.seed)
     print(json.dumps(summary, ensure_ascii=False, indent=2) if o.json else "\n".join(lines(summary)))
     if o.plot:

@@ -19,6 +19,15 @@ from .records import write_atomic
 NAME = "input.json"
 
 
+def _shown(key: str, value) -> str:
+    """A recipe setting as it is typed: --only_flagged / --noonly_flagged, --model_name M."""
+    if isinstance(value, bool) and key.startswith("--"):
+        return key if value else "--no" + key[2:]
+    if value is None:
+        return f"no {key}"
+    return f"{key} {value}"
+
+
 def object_hash(obj: object) -> str:
     text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
@@ -55,6 +64,6 @@ class InputIdentity:
                              f"was; {advice}")
         for key, value in self.recipe.items():
             if current.recipe.get(key) != value:
-                was, now = value, current.recipe.get(key)
-                raise UsageError(f"{out} was started with {key} {was!r}, this run has {now!r}; resume with the same "
+                was, now = _shown(key, value), _shown(key, current.recipe.get(key))
+                raise UsageError(f"{out} was started with {was}, this run has {now}; resume with the same "
                                  f"settings, or write to another --output")

@@ -253,3 +253,29 @@ def test_verdict_only_on_completions_completes_the_opened_mark(make_fake, run_cl
     assert result.returncode == 0, result.stderr
     winners = {x["id"]: x["winner"] for x in _read(tmp_path / "judge-a-vs-b.jsonl")}
     assert winners == {"en_1": "a", "en_2": "b", "en_3": "tie", "ko_1": "a", "ko_2": "tie", "ko_3": "tie"}
+
+
+def test_judge_refuses_one_file_twice_and_names_unpaired_items(make_fake, run_cli, tmp_path):
+    a = _answers(tmp_path / "a.jsonl", {"en_1"})
+    fake = make_fake(responder=prefers_good)
+    same = run_cli(*_judge(fake, a, a))
+    assert same.returncode == 2 and "compares two answers files" in same.stderr
+    rows = [json.loads(line) for line in a.read_text(encoding="utf-8").splitlines()][:4]
+    (tmp_path / "b.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    partial = run_cli(*_judge(fake, a, tmp_path / "b.jsonl"))
+    assert partial.returncode == 0, partial.stderr
+    assert "4 items are in both files; 2 of a.jsonl and 0 of b.jsonl have no partner" in partial.stderr
+
+
+def test_annotate_stops_cleanly_on_sigterm(start_cli, tmp_path):
+    import signal as signals
+
+    a, b = _answers(tmp_path / "a.jsonl", set()), _answers(tmp_path / "b.jsonl", {"en_1"})
+    proc = start_cli("eval", "annotate", a, b, "--annotator", "kim", "--port", 0)
+    deadline = time.monotonic() + 20
+    while "annotating" not in proc.result().stdout and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signals.SIGTERM)
+    result = proc.wait(timeout=20)
+    assert result.returncode == 0, result.stderr
+    assert "stopped; 0 of 6 items voted" in result.stdout and "Traceback" not in result.stderr

@@ -227,6 +227,10 @@ def test_changed_input_or_recipe_is_refused(answering, run_cli, tmp_path):
     _write(data, RECORDS)
     result = run_cli(*_args(fake, data, out, "--model_name", "another-model"))
     assert result.returncode == 2 and "--model_name" in result.stderr and "another-model" in result.stderr
+    warmer = run_cli(*_args(fake, data, out, "--temperature", 1.2))
+    assert warmer.returncode == 2 and "started with --temperature 0.7, this run has --temperature 1.2" in warmer.stderr
+    flagged = run_cli(*_args(fake, data, out, "--only_flagged"))
+    assert flagged.returncode == 2 and "started with --noonly_flagged, this run has --only_flagged" in flagged.stderr
     assert out.read_bytes() == before  # nothing written by a refused run
     resumed = run_cli(*_args(fake, data, out))
     assert resumed.returncode == 0, resumed.stderr

@@ -10,6 +10,7 @@ before the page moves on; reload and the next unvoted item comes back.
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -148,6 +149,10 @@ def session_for(options) -> AnnotationSession:
                                               model_a=a.label, model_b=b.label, seed=options.seed))
 
 
+def _stop_by_signal(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(options, *, out, ready=None) -> None:
     """Serve the page until Ctrl-C / SIGTERM (or ``ready``'s server is shut down)."""
     session = session_for(options)
@@ -161,18 +166,25 @@ def serve(options, *, out, ready=None) -> None:
     state = session.state()
     print(f"alpaca-gen: annotating {len(session.pairs)} items as {options.annotator} at {url} "
           f"({state['done']} voted so far; votes in {session.votes.path}); Ctrl-C to stop", file=out, flush=True)
+    if session.votes.skipped_lines:
+        print(f"alpaca-gen: {session.votes.skipped_lines} unreadable line(s) in {session.votes.path} (a write cut by a "
+              "crash) were skipped; the votes before and after them count", file=out, flush=True)
     if options.open_browser:
         import webbrowser
 
         webbrowser.open(url)
     if ready is not None:
         ready(server, url)
+    # Stopping the server is how annotation ends: Ctrl-C and SIGTERM both end it cleanly (exit 0).
+    previous = signal.signal(signal.SIGTERM, _stop_by_signal) if threading.current_thread() is threading.main_thread() else None
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     done = session.state()["done"]
     print(f"alpaca-gen: stopped; {done} of {len(session.pairs)} items voted, saved in {session.votes.path}",
           file=out, flush=True)

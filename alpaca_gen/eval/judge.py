@@ -170,10 +170,17 @@ class Judge(RecordJob):
     def __init__(self, options, **kw):
         super().__init__(options, **kw)
         o = self.options
+        if Path(o.answers_a).resolve() == Path(o.answers_b).resolve():
+            raise UsageError("eval judge compares two answers files; both are " + str(o.answers_a))
         self.a, self.b = read_answers(o.answers_a), read_answers(o.answers_b)
         if self.a.label == self.b.label:
             self.a.label, self.b.label = f"A:{self.a.label}", f"B:{self.b.label}"
         self.pairs = pair_answers(self.a, self.b)
+        unpaired = len(self.a.by_id) + len(self.b.by_id) - 2 * len(self.pairs)
+        if unpaired:
+            self.warn(f"{len(self.pairs)} items are in both files; {len(self.a.by_id) - len(self.pairs)} of "
+                      f"{self.a.path.name} and {len(self.b.by_id) - len(self.pairs)} of {self.b.path.name} have no "
+                      "partner and are not judged")
         self.item_count = len(self.pairs)
         self.selected = list(range(len(self.pairs)))
         default = self.a.path.parent / f"judge-{self.a.path.stem}-vs-{self.b.path.stem}.jsonl"
@@ -216,6 +223,7 @@ class Judge(RecordJob):
         hashes = [object_hash([p.id, p.instruction, p.input, p.a, p.b]) for p in self.pairs]
         digest = hashlib.blake2b("\x00".join(self.templates.values()).encode("utf-8"), digest_size=8).hexdigest()
         recipe = {"--judge_model": self.model, "--api": o.api, "judge prompt": digest, "--verdict_only": o.verdict_only,
+                  "--temperature": o.temperature, "--top_p": o.top_p,
                   "A": self.a.label,
                   "B": self.b.label}
         return InputIdentity(f"{self.a.path} vs {self.b.path}", hashes, recipe)

@@ -74,7 +74,7 @@ class Responder(RecordJob):
         o = self.options
         recipe = {"--model_name": self.model, "--api": o.api, "--lang": o.lang, "prompts": self.prompts.digest(),
                   "--where": o.where, "--only_flagged": o.only_flagged, "--drop_failed": o.drop_failed,
-                  "--drop_previous": o.drop_previous}
+                  "--drop_previous": o.drop_previous, "--temperature": o.temperature, "--top_p": o.top_p}
         return InputIdentity(str(o.input), [object_hash(r.source) for r in self.data.records], recipe)
 
     def settings(self) -> dict:

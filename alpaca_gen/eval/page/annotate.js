@@ -64,8 +64,8 @@ async function summary() {
   if (!data) return;
   const c = data.counts;
   $("summary").textContent =
-    `A = ${data.model_a}, B = ${data.model_b}\n` +
     `${data.model_a} ${c.a} : ${data.model_b} ${c.b} : tie ${c.tie} : both bad ${c.both_bad}\n` +
+    "(A and B on the page were each model in turn: the sides were drawn at random per item.)\n" +
     `votes: ${data.votes_file}`;
 }
 
