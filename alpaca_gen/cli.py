@@ -33,9 +33,14 @@ def _generate(**values):
         from .config import GenerateConfig
         from .pipeline import Generator
 
+    _with_key(values)
+    Generator(GenerateConfig.from_flags(**values)).run()
+
+
+def _with_key(values: dict) -> None:
+    """The --api_key taken out of argv before fire saw it (see _take_api_key)."""
     if values.get("api_key") in (None, "") and _SECRETS:
         values["api_key"] = _SECRETS[-1]
-    Generator(GenerateConfig.from_flags(**values)).run()
 
 
 def _respond(**values):
@@ -43,8 +48,7 @@ def _respond(**values):
         from .config import RespondOptions
         from .respond import Responder
 
-    if values.get("api_key") in (None, "") and _SECRETS:
-        values["api_key"] = _SECRETS[-1]
+    _with_key(values)
     Responder(RespondOptions.from_flags(**values)).run()
 
 
@@ -53,8 +57,7 @@ def _eval_answer(**values):
         from .config import EvalAnswerOptions
         from .eval.answer import answer_eval_set
 
-    if values.get("api_key") in (None, "") and _SECRETS:
-        values["api_key"] = _SECRETS[-1]
+    _with_key(values)
     answer_eval_set(EvalAnswerOptions.from_flags(**values))
 
 
@@ -63,8 +66,7 @@ def _eval_judge(**values):
         from .config import JudgeOptions
         from .eval.judge import Judge
 
-    if values.get("api_key") in (None, "") and _SECRETS:
-        values["api_key"] = _SECRETS[-1]
+    _with_key(values)
     Judge(JudgeOptions.from_flags(**values)).run()
 
 

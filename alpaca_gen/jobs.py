@@ -34,8 +34,8 @@ from .identity import InputIdentity
 from .rounds import AnsweredRound, RoundPrompt
 from .scheduler import RoundScheduler
 from .state import RunInfo, RunState, RunStats
-from .store import STATE_DIR, RecordStore, run_line
-from .summary import write_summary
+from .store import STATE_DIR, RecordStore
+from .summary import record_run
 
 
 def now() -> str:
@@ -286,11 +286,7 @@ class RecordJob:
         store.commit([], final)
         outcome = self.outcome(store, run, totals, time.monotonic() - started, stopped)
         summary = outcome.as_dict()
-        if report:
-            write_summary(store.state_dir, summary)
-        line = run_line(run, ended=now(), records_after=len(store.records), stopped_because=stopped)
-        line["elapsed_seconds"] = summary["this_run"]["elapsed_seconds"]
-        store.runs.append(line)
+        record_run(store, run, summary, ended=now(), stopped_because=stopped, report=report)
         if report:
             print("\n".join(outcome.lines()), file=self.out, flush=True)
         return summary

@@ -40,8 +40,8 @@ from .scheduler import RoundScheduler
 from .seeds import SeedTask, load_seed_tasks, seeds_for_lang
 from .similarity import NearDuplicateIndex
 from .state import RunInfo, RunLog, RunState, RunStats
-from .store import RegenStore, run_line
-from .summary import RunOutcome, write_summary
+from .store import RegenStore
+from .summary import RunOutcome, record_run
 from .tokenizers import tokenizer_for
 
 
@@ -299,11 +299,7 @@ class Generator:
         summary = outcome.as_dict()
         if self._batch is not None:
             summary["batch"] = self._batch_numbers(summary)
-        if report:
-            write_summary(store.output_dir, summary)
-        line = run_line(run, ended=_now(), records_after=len(store.records), stopped_because=stopped_because)
-        line["elapsed_seconds"] = summary["this_run"]["elapsed_seconds"]
-        store.runs.append(line)
+        record_run(store, run, summary, ended=_now(), stopped_because=stopped_because, report=report)
         if report:
             print("\n".join(outcome.lines()), file=self.out, flush=True)
             if self._batch is not None:

@@ -134,6 +134,8 @@ class RecordStore:
         self.state_path = self.state_dir / "state.json"
         self.pending_path = self.state_dir / "state.pending.json"
         self.runs = RunLog(runs_dir if runs_dir is not None else self.state_dir)
+        #: Where summary.json goes: beside runs.jsonl.
+        self.summary_dir = self.runs.path.parent
         self._lock_fd: int | None = None
         self._tail = 0
         self.records: list[Record] = []

@@ -93,3 +93,15 @@ def write_summary(directory: Path, summary: dict) -> None:
     tmp = path.with_name("summary.json.tmp")
     tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def record_run(store, run, summary: dict, *, ended: str, stopped_because: str, report: bool) -> None:
+    """A finished run's files: summary.json in the store's summary folder (unless the run
+    ended in an error, which says the rest) and its line in runs.jsonl."""
+    if report:
+        write_summary(store.summary_dir, summary)
+    from .store import run_line
+
+    line = run_line(run, ended=ended, records_after=len(store.records), stopped_because=stopped_because)
+    line["elapsed_seconds"] = summary["this_run"]["elapsed_seconds"]
+    store.runs.append(line)
