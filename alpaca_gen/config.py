@@ -116,6 +116,13 @@ class GenerateConfig(RequestOptions):
                                           "the run goes: its stage, reason, text (or fields), request and prompt, and "
                                           "for a near duplicate the instruction it is near and the score.")
 
+    #: What --local changes unless the user set it (bench/bench_local.py, 10 English instructions
+    #: on two cores): the completions API (chat took 206 s), 256 completion tokens (105 s at 512,
+    #: 87 s at 192: the tasks a 135M model writes after its first few are malformed anyway, and
+    #: fewer tokens cut the first ones short), and one prompt a round with one request in flight,
+    #: since llama.cpp's server answers one request at a time.
+    local_defaults = {"api": "completions", "max_tokens": 256, "request_batch_size": 1, "concurrency": 1}
+
 
 @dataclass
 class RespondOptions(RequestOptions):
@@ -377,17 +384,9 @@ class BatchIngestOptions(Options):
                              "alpaca-gen batch ingest OUTPUT_DIR RESULTS.jsonl")
 
 
-#: What --local changes unless the user set it (bench/bench_local.py, 10 English instructions
-#: on two cores): the completions API (chat took 206 s), 256 completion tokens (105 s at 512,
-#: 87 s at 192: the tasks a 135M model writes after its first few are malformed anyway, and
-#: fewer tokens cut the first ones short), and one prompt a round with one request in flight,
-#: since llama.cpp's server answers one request at a time.
-LOCAL_DEFAULTS = {"api": "completions", "max_tokens": 256, "request_batch_size": 1, "concurrency": 1}
-
-
 def with_local_defaults(config: RequestOptions) -> RequestOptions:
     """``config`` with the --local defaults for every option the user did not set."""
-    defaults = getattr(type(config), "local_defaults", LOCAL_DEFAULTS)
+    defaults = getattr(type(config), "local_defaults", {})
     changes = {name: value for name, value in defaults.items() if name not in config.given and hasattr(config, name)}
     updated = dataclasses.replace(config, **changes)
     updated.given = config.given

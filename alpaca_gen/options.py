@@ -304,11 +304,13 @@ def _default_text(p: Param) -> str:
     return str(p.default)
 
 
-def _notes(p: Param) -> str:
+def _notes(p: Param, local_defaults: dict | None = None) -> str:
     notes = []
     default = _default_text(p)
     if default:
         notes.append(f"default: {default}")
+    if local_defaults and p.name in local_defaults and local_defaults[p.name] != p.default:
+        notes.append(f"with --local: {local_defaults[p.name]}")
     if p.kind in ("int", "float") and (p.low is not None or p.high is not None):
         if p.low is not None and 0 < p.low < 1e-6 and p.high is None:
             notes.append("more than 0")  # low=1e-9: any positive number
@@ -354,6 +356,8 @@ def command_help(handler: Callable, prog: str, width: int = 100) -> str:
                 lines.append(f"  {p.name.upper()}  {_value_text(p)}{_notes(p)}  (or --{p.name})")
                 lines += [pad + line for line in _wrapped(p.help, len(pad), width)]
     flags = [p for p in params if p.name not in spec.positional]
+    # What --local sets unless given (config.with_local_defaults), shown beside the default.
+    local_defaults = getattr(spec.config_cls, "local_defaults", {}) if any(p.name == "local" for p in flags) else {}
     if flags:
         lines += ["", "flags:"]
     for p in flags:
@@ -361,7 +365,7 @@ def command_help(handler: Callable, prog: str, width: int = 100) -> str:
             head = f"  --{p.name} / --no{p.name}"
         else:
             head = f"  --{p.name} {_value_text(p)}"
-        lines.append(head + _notes(p))
+        lines.append(head + _notes(p, local_defaults))
         lines += [pad + line for line in _wrapped(p.help, len(pad), width)]
     lines += ["", "A flag's value follows it (--flag VALUE) or an equals sign (--flag=VALUE).",
               "'alpaca-gen --help' lists the commands."]

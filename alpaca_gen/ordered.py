@@ -114,7 +114,7 @@ async def _loop(make_rounds, stats: RunStats, remaining, commit, on_sent, on_tic
             await committing  # a signal arrived mid-commit: let the commit finish, then stop
         if not caught:
             raise
-        stopped = f"interrupted by {signal.Signals(caught[0]).name}"
+        stopped = "stopped by Ctrl-C" if caught[0] == signal.SIGINT else f"stopped by {signal.Signals(caught[0]).name}"
     finally:
         if ticker is not None:
             ticker.cancel()

@@ -20,7 +20,8 @@ from .records import Record
 from .seeds import SeedTask
 from .similarity import NearDuplicateIndex
 
-#: After this many rounds in a row that kept nothing, warn (and again every as many).
+#: After this many rounds in a row that kept nothing, warn; again at twice as many, and so
+#: on, so that a run left stalled overnight logs a handful of warnings, not thousands.
 IDLE_WARNING_ROUNDS = 20
 
 
@@ -60,6 +61,7 @@ class RoundProcessor:
         self.similarity_stats = similarity_stats
         self.warn = warn
         self.idle_rounds = 0
+        self.next_idle_warning = IDLE_WARNING_ROUNDS
         #: --save_rejects: a list that gets one dict per drop (:meth:`_reject`), in round order; None: not kept.
         self.rejects: list[dict] | None = None
 
@@ -73,8 +75,12 @@ class RoundProcessor:
         """The round's records to keep, at most ``room`` of them."""
         candidates = self._judge(self._parse(answered), answered)
         kept = self._select(candidates, answered, room)
-        self.idle_rounds = 0 if kept else self.idle_rounds + 1
-        if self.idle_rounds and self.idle_rounds % IDLE_WARNING_ROUNDS == 0:
+        if kept:
+            self.idle_rounds, self.next_idle_warning = 0, IDLE_WARNING_ROUNDS
+        else:
+            self.idle_rounds += 1
+        if self.idle_rounds == self.next_idle_warning:
+            self.next_idle_warning *= 2
             self.warn(
                 f"the last {self.idle_rounds} rounds kept nothing: the model keeps repeating tasks already in the pool. "
                 "Consider a higher --temperature, more or other seed tasks, or stopping here"

@@ -94,6 +94,12 @@ def test_help_writes_types_and_defaults_as_a_person_would(helps):
                  "  --similarity_stats / --nosimilarity_stats  (default: true)",
                  "  --rpm float  (more than 0)"):
         assert line + "\n" in text, line
+    # What --local changes is shown beside the default, and only where it differs.
+    assert "  --max_tokens int  (default: 3072, with --local: 256, at least 16)\n" in text
+    assert "  --concurrency int  (default: 4, with --local: 1, at least 1)\n" in text
+    assert "  --api completions|chat  (default: completions)\n" in text
+    assert "  --max_tokens int  (default: 1024, with --local: 256, at least 16)\n" in helps[("respond", "--help")].stdout
+    assert "with --local" not in helps[("check", "--help")].stdout
     assert "usage: alpaca-gen check INPUT [--flags]" in helps[("check", "--help")].stdout
     assert "usage: alpaca-gen seeds check [PATH] [--flags]" in helps[("seeds", "check", "--help")].stdout
     assert "usage: alpaca-gen batch ingest OUTPUT_DIR RESULTS [--flags]" in helps[("batch", "ingest", "--help")].stdout

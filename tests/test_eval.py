@@ -108,6 +108,16 @@ def test_answer_the_shipped_set_in_both_languages(make_fake, run_cli, tmp_path):
     assert only_ko.returncode == 0 and len(_read(tmp_path / "ko.jsonl")) == 100
 
 
+def test_answer_dry_run_writes_nothing(run_cli, tmp_path):
+    folder = tmp_path / "answers"
+    folder.mkdir()
+    result = run_cli("eval", "answer", "--output", folder / "a.jsonl", "--lang", "ko", "--limit", 3, "--dry_run")
+    assert result.returncode == 0, result.stderr
+    assert "items.jsonl" not in result.stdout + result.stderr  # the temporary items file is not named
+    assert "===== item ko_0001 (ko) =====" in result.stdout and "# 3 records, 3 to answer" in result.stdout
+    assert list(folder.iterdir()) == []
+
+
 def test_judge_counts_consistent_verdicts_and_korean_rule(make_fake, run_cli, tmp_path):
     a = _answers(tmp_path / "alpha.jsonl", {"en_1", "en_2", "ko_1"}, english_for={"ko_3"})
     b = _answers(tmp_path / "beta.jsonl", {"en_3"})

@@ -24,7 +24,7 @@ def print_dry_run(responder, out) -> dict:
           file=out)
     for position in r.selected[:SHOWN]:
         prompt = r.prompt_for(position)
-        print(f"\n===== {r.data.locations[position]} ({r.langs[position]}) =====", file=out)
+        print(f"\n===== {r.locations()[position]} ({r.langs[position]}) =====", file=out)
         system = getattr(prompt, "system", None)
         if system:
             print(f"[system]\n{system}\n[user]", file=out)
