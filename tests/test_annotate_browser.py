@@ -10,24 +10,15 @@ with a real glyph.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-REQUIRED = bool(os.environ.get("CI") or os.environ.get("ALPACA_GEN_REQUIRE_BROWSER"))
-if CHROMIUM is None and REQUIRED:
-    pytest.fail("Chromium is required here (CI or ALPACA_GEN_REQUIRE_BROWSER is set) but is not installed",
-                pytrace=False)
-if CHROMIUM is None:
-    pytest.skip("no Chromium on this machine (apt-get install chromium fonts-nanum)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is part of the test extra")
+from tests.browser import HANGUL_DRAWN, browser, playwright_or_skip  # noqa: F401 (browser: a fixture)
 
-from tests.test_report_browser import HANGUL_DRAWN  # noqa: E402
+playwright_or_skip()
 
 MODEL_A, MODEL_B = "secret-model-alpha", "secret-model-beta"
 ITEMS = [(f"en_{k}", "en", f"Write a two-line note to colleague number {k} about the move.", "") for k in range(6)] + [
@@ -64,16 +55,6 @@ def server(start_cli, tmp_path):
     votes = tmp_path / "annotations" / f"{MODEL_A}-vs-{MODEL_B}" / "민지.jsonl"
     yield url, votes, proc
     proc.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield launched
-        launched.close()
 
 
 def _standing(votes: Path) -> list[dict]:

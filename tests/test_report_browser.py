@@ -10,24 +10,18 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.browser import HANGUL_DRAWN, browser, playwright_or_skip  # noqa: F401 (browser: a fixture)
 
 pytest.importorskip("matplotlib", reason="the report extra is part of the test extra")
 
 from alpaca_gen.records import Record  # noqa: E402
 from alpaca_gen.report import build_report  # noqa: E402
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-REQUIRED = bool(os.environ.get("CI") or os.environ.get("ALPACA_GEN_REQUIRE_BROWSER"))
-if CHROMIUM is None and REQUIRED:
-    pytest.fail("Chromium is required here (CI or ALPACA_GEN_REQUIRE_BROWSER is set) but is not installed",
-                pytrace=False)
-if CHROMIUM is None:
-    pytest.skip("no Chromium on this machine (apt-get install chromium fonts-nanum)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is part of the test extra")
+playwright_or_skip()
 
 SCREENSHOTS = Path(os.environ.get("ALPACA_GEN_SCREENSHOTS", "")) if os.environ.get("ALPACA_GEN_SCREENSHOTS") else None
 
@@ -44,26 +38,6 @@ KOREAN = [
     Record("이 후기가 긍정인지 부정인지 분류해 주세요.", "배송이 너무 늦었어요.", "부정", lang="ko"),
     Record("가을밤이라는 세 글자로 삼행시를 지어 보세요.", "", "가: 가을 하늘 아래\n을: 을씨년스러운 바람\n밤: 밤새 별을 세었다", lang="ko"),
 ]
-
-#: Draw a Hangul syllable and a code point no font has on a canvas in the page's font;
-#: identical pixels mean the syllable fell back to the same missing-glyph box.
-HANGUL_DRAWN = """() => {
-  const font = getComputedStyle(document.body).fontFamily;
-  const draw = (ch) => { const c = document.createElement('canvas'); c.width = 40; c.height = 40;
-    const g = c.getContext('2d'); g.font = '28px ' + font; g.fillText(ch, 4, 30);
-    return Array.from(g.getImageData(0, 0, 40, 40).data).join(','); };
-  return draw('한') !== draw('\\u{10FFFD}') && draw('한') !== draw(' ');
-}"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield launched
-        launched.close()
 
 
 def _open(browser, html: Path, name: str):
