@@ -892,8 +892,8 @@ class _Handler(BaseHTTPRequestHandler):
             chunks = []
             while True:
                 line = self.rfile.readline(65537)
-                if not line:
-                    break
+                if not line:  # the client went away before the last chunk
+                    raise ConnectionResetError("request body cut short")
                 size = int(line.split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
                     while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
@@ -906,7 +906,10 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = 0
-        return self.rfile.read(length) if length > 0 else b""
+        raw = self.rfile.read(length) if length > 0 else b""
+        if len(raw) < length:  # the client went away mid-body (killed): no request arrived
+            raise ConnectionResetError("request body cut short")
+        return raw
 
     def send(self, status: int, payload: bytes, content_type: str = "application/json",
              headers: dict | None = None) -> None:
