@@ -73,7 +73,8 @@ def suggest(word: str, candidates: Iterable[str], limit: int = 4) -> list[str]:
     typed (``model`` → ``model_name``; ``num_instructions`` → ``num_instructions_to_generate``,
     not ``num_prompt_instructions``); the names whose words the typed words all match in
     order (``num_instruction_to_generate``, ``seed_file`` → ``seed_tasks_path``); a typo
-    in the whole name (``chek`` → ``check``); a typo in the first letters (``nun_instr``).
+    in the whole name (``chek`` → ``check``); a typo in the first letters (``nun_instr``); the
+    names the typed one begins with (``output_dir`` → ``output``).
     Where the typed words fit inside several names only (``instructions``), each is offered.
     """
     typed = word.strip("-").lower().replace("-", "_")
@@ -104,8 +105,11 @@ def suggest(word: str, candidates: Iterable[str], limit: int = 4) -> list[str]:
         return typos[:limit]
     if len(typed) >= 4:
         heads = [n for n in names if _osa(typed, n[:len(typed)]) <= max(1, len(typed) // 6)]
-        return sorted(heads, key=lambda n: (len(n), n))[:limit]
-    return []
+        if heads:
+            return sorted(heads, key=lambda n: (len(n), n))[:limit]
+    # A longer name of another command's that begins with one of these (respond's --output for
+    # generate's --output_dir).
+    return sorted((n for n in names if typed.startswith(n + "_")), key=lambda n: (-len(n), n))[:limit]
 
 
 def _either(items: list[str]) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import random
 import re
 import time
@@ -53,6 +54,21 @@ class Endpoint:
     stop: list[str] = field(default_factory=list)
 
 
+#: Hosts that are this machine: a request to them never goes through a proxy.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def keep_loopback_off_proxies() -> None:
+    """Add this machine to NO_PROXY. The HTTP client honours HTTP(S)_PROXY / ALL_PROXY, so on a
+    machine whose proxy only reaches the internet a request to --local's server or to a server on
+    127.0.0.1 would go to the proxy and fail as "cannot reach the server"."""
+    for name in ("NO_PROXY", "no_proxy"):
+        present = [host.strip() for host in os.environ.get(name, "").split(",") if host.strip()]
+        missing = [host for host in LOOPBACK_HOSTS if host not in present]
+        if missing and "*" not in present:
+            os.environ[name] = ",".join(present + missing)
+
+
 def _http_response_class(client_class: type) -> type:
     """The HTTP library's Response class for an HTTP client class: httpx, or the fork newer
     SDKs build on (the SDK's own wrapper classes sit above it in the MRO)."""
@@ -76,6 +92,7 @@ class RequestClient:
         self.endpoint = endpoint
         self.options = options
         self._warn = warn or (lambda message: None)
+        keep_loopback_off_proxies()
         self._client = openai.AsyncOpenAI(
             api_key=endpoint.api_key or "no-key",
             base_url=endpoint.base_url or OPENAI_BASE_URL,

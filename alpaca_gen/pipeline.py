@@ -185,8 +185,8 @@ class Generator:
     @contextlib.contextmanager
     def _local_server(self, store: RegenStore):
         """--local: start our own model server for the run, and stop it whatever ends the run."""
-        if self.local_model is None or self.source is not None:
-            yield None
+        if self.local_model is None or self.source is not None or self._target_reached(store):
+            yield None  # no server needed, or nothing left to ask it
             return
         # Room for the longest of 32 sample prompts and the completion.
         longest = max(len(p.text.encode("utf-8")) // 2 for p in self.round_prompts(0, 32, 0))
@@ -194,6 +194,9 @@ class Generator:
                            log_path=store.state_dir / "local-server.log", warn=self.warn) as server:
             self.base_url = server.base_url
             yield server
+
+    def _target_reached(self, store: RegenStore) -> bool:
+        return len(store.records) >= self.config.num_instructions_to_generate
 
     def _resume_seed(self, state: RunState) -> int:
         cfg = self.config
@@ -216,7 +219,7 @@ class Generator:
         if store.recovered_run:
             self.warn("the previous run ended without a summary; its numbers up to its last commit are in runs.jsonl")
         seed = self._resume_seed(state)
-        if store.records or state.next_request or state.next_prompt:
+        if (store.records or state.next_request or state.next_prompt) and not self._target_reached(store):
             self.warn(f"resuming {store.path}: {len(store.records)} of {cfg.num_instructions_to_generate} records "
                       f"there, next request {state.next_request}"
                       + (f" from its prompt {state.next_prompt}" if state.next_prompt else "") + f", seed {seed}")
@@ -264,12 +267,15 @@ class Generator:
         usage = self.stats.usage
         self._progress = Progress(
             total=target, initial=len(store.records), unit="instr", desc="kept", what="kept", dropped_as="dropped",
-            show_bar=cfg.progress, log_every=cfg.log_every, err=self.err, started=started,
+            show_bar=cfg.progress, log_every=cfg.log_every_seconds, err=self.err, started=started,
+            deadline=(max_time_deadline(cfg, started) or (None,))[0], max_requests=cfg.max_requests,
             cost=(lambda: usage.cost(cfg.price_in, cfg.price_out)) if cfg.price_in or cfg.price_out else None,
         )
         try:
             if len(store.records) >= target:
-                return f"{store.path.name} already has {len(store.records)} records (target {target})", None
+                held = (f"{len(store.records)} records, more than the target {target}" if len(store.records) > target
+                        else f"the {target} records of the target")
+                return f"{store.path.name} already has {held}; nothing to do", None
             return self._answer_rounds(store, processor, run, seed, target, earlier, max_tokens, started)
         finally:
             self._progress.close()

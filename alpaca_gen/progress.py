@@ -16,27 +16,36 @@ changes the funnel, so the drops are a count the commit thread publishes
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable
 
 from tqdm import tqdm
 
+from .text import plural
+
 BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit} [{elapsed}{postfix}]"
 
 
 def duration_text(seconds: float) -> str:
-    """52 s, 31 min, 2.3 h: the words the progress line uses."""
+    """52 s, 3 min 05 s, 31 min, 2.3 h: the words the progress line uses."""
+    seconds = max(0, round(seconds))
     if seconds < 90:
-        return f"{max(0, round(seconds))} s"
+        return f"{seconds} s"
+    if seconds < 10 * 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
     if seconds < 90 * 60:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
 
 
-def _isatty(stream) -> bool:
+def _is_terminal(stream) -> bool:
+    """A terminal with a width: a pseudo-terminal of 0 columns (``script`` without a tty) draws no bar."""
     try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
+        if not stream.isatty():
+            return False
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, ValueError, OSError):
         return False
 
 
@@ -47,12 +56,14 @@ class Progress:
 
     def __init__(self, *, total: int, initial: int, unit: str, desc: str, what: str, dropped_as: str,
                  show_bar: bool | None, log_every: float, err, cost: Callable[[], float] | None = None,
-                 started: float | None = None):
+                 started: float | None = None, deadline: float | None = None, max_requests: int | None = None):
         self.err = err
         self.total, self.initial, self.done = total, initial, min(initial, total)
         self.what, self.dropped_as = what, dropped_as
         self.started = time.monotonic() if started is None else started
-        self.bar_shown = show_bar if show_bar is not None else _isatty(err)
+        self.bar_shown = show_bar if show_bar is not None else _is_terminal(err)
+        # --max_time (a time.monotonic() deadline) and --max_requests may end the run before the target.
+        self.deadline, self.max_requests = deadline, max_requests
         self.log_every = 0.0 if self.bar_shown else float(log_every or 0)
         self.bar = tqdm(total=total, initial=self.done, unit=unit, desc=desc, file=err, dynamic_ncols=True,
                         disable=not self.bar_shown, bar_format=BAR_FORMAT)
@@ -100,7 +111,7 @@ class Progress:
         if self.extra is not None:
             parts += self.extra
         else:
-            parts += [f"{self.sent:,} requests sent", f"{self.in_flight():,} in flight"]
+            parts += [plural(self.sent, "request") + " sent", f"{self.in_flight():,} in flight"]
         parts.append(f"{self.dropped:,} {self.dropped_as}")
         if self.cost is not None:
             parts.append(f"${self.cost():.2f}")
@@ -108,13 +119,23 @@ class Progress:
         return parts
 
     def time_left(self, now: float) -> str:
+        """To the target at this run's rate, or to --max_time / --max_requests when one ends the run first."""
         made = self.done - min(self.initial, self.total)
         elapsed = now - self.started
         if self.done >= self.total:
             return "done"
-        if made <= 0 or elapsed <= 0:
+        left, why = None, ""
+        if made > 0 and elapsed > 0:
+            left = (self.total - self.done) * elapsed / made
+        if self.deadline is not None and (left is None or self.deadline - now < left):
+            left, why = self.deadline - now, " (--max_time)"
+        if self.max_requests is not None and self.sent and elapsed > 0:
+            by_requests = max(0, self.max_requests - self.sent) * elapsed / self.sent
+            if left is None or by_requests < left:
+                left, why = by_requests, " (--max_requests)"
+        if left is None:
             return "time left not known yet"
-        return f"about {duration_text((self.total - self.done) * elapsed / made)} left"
+        return f"about {duration_text(left)} left{why}"
 
     def line(self, now: float | None = None) -> str:
         now = time.monotonic() if now is None else now

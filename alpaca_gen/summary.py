@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .state import RunStats
+from .text import plural
 
 
 @dataclass
@@ -53,9 +54,9 @@ class RunOutcome:
         run = summary["this_run"]
         usage = self.this_run.usage
         lines = [
-            f"alpaca-gen: {self.stopped_because}; {self.records_in_file}/{self.target} records in {self.output}",
-            f"  this run: {usage.api_calls} requests ({usage.retries} retries) in {self.elapsed:.1f}s, "
-            f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens",
+            f"alpaca-gen: {self.stopped_because}; " + (f"{self.records_in_file}/{self.target}" if self.records_in_file <= self.target
+                                                        else f"{self.records_in_file}") + f" records in {self.output}",
+            this_run_line(usage, self.elapsed),
         ]
         lines += [f"  {line}" for line in self.this_run.funnel.lines()]
         if "cost_usd" in run:
@@ -67,6 +68,12 @@ class RunOutcome:
         lines.append(f"  {run['requests_per_second']:.2f} requests/s, {run['kept_per_request']:.1f} kept per request")
         lines += stop_lines(usage, target_reached=self.stopped_because == "target reached")
         return lines
+
+
+def this_run_line(usage, elapsed: float, *, tokens: bool = True) -> str:
+    """``  this run: 12 requests (1 retry) in 58.2s, 7290 prompt + 1998 completion tokens``."""
+    line = f"  this run: {plural(usage.api_calls, 'request')} ({plural(usage.retries, 'retry', 'retries')}) in {elapsed:.1f}s"
+    return line + (f", {usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens" if tokens else "")
 
 
 def stop_lines(usage, *, target_reached: bool, asked_again: str = "") -> list[str]:

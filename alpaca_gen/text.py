@@ -10,6 +10,11 @@ _LATIN_RE = re.compile(r"[A-Za-z]")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 request``, ``2 requests``: a count and its noun (``many`` where the plural is not word + s)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
 def hangul_share(text: str) -> float:
     """Share of Hangul among all letters (digits, punctuation and spaces ignored).
 

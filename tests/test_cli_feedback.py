@@ -28,9 +28,10 @@ except ImportError:  # tests/ is not a package under some import modes
     from fakeserver import Raw, Reply, answer_responder
 
 PROGRESS = re.compile(r"^alpaca-gen: (?P<done>[\d,]+)/(?P<total>[\d,]+) (?P<what>kept|answers written|items written), "
-                      r"(?P<sent>[\d,]+) requests sent, (?P<flight>[\d,]+) in flight, (?P<dropped>[\d,]+) "
+                      r"(?P<sent>[\d,]+) requests? sent, (?P<flight>[\d,]+) in flight, (?P<dropped>[\d,]+) "
                       r"(?:dropped|failed)(?:, \$(?P<cost>\d+\.\d\d))?, (?P<elapsed>\d+) s elapsed, "
-                      r"(?:about \d+(?:\.\d)? (?:s|min|h) left|time left not known yet|done)$")
+                      r"(?:about (?:\d+ min \d\d s|\d+(?:\.\d)? (?:s|min|h)) left(?: \(--max_\w+\))?"
+                      r"|time left not known yet|done)$")
 STOPPED = "rerun the same command to resume"
 
 
@@ -98,7 +99,7 @@ def test_log_every_0_prints_no_progress_lines_and_progress_shows_the_numbers_on_
     assert quiet.returncode == 0 and bar.returncode == 0, (quiet.stderr, bar.stderr)
     assert quiet.stderr == "", quiet.stderr
     # --progress draws the bar on a file too: the requests, in flight, drops and cost in its postfix.
-    assert re.search(r"kept: 100%\|.*\| 20/20 instr \[\d\d:\d\d, \d+ requests sent, \d+ in flight, \d+ dropped, "
+    assert re.search(r"kept: 100%\|.*\| 20/20 instr \[\d\d:\d\d, \d+ requests? sent, \d+ in flight, \d+ dropped, "
                      r"\$\d+\.\d\d, done\]", bar.stderr), bar.stderr
     assert not progress_lines(bar.stderr)
 
@@ -113,6 +114,22 @@ def test_a_resumed_run_says_so_first(fake, run_cli, tmp_path, util):
     assert again.stderr.splitlines()[0] == (f"alpaca-gen: resuming {out / 'regen.json'}: 10 of 30 records there, "
                                             f"next request {state['next_request']}, seed 1")
     assert "resuming" not in first.stderr
+
+
+def test_a_finished_run_run_again_does_nothing_and_says_so(fake, run_cli, tmp_path):
+    out = tmp_path / "out"
+    assert run_cli(*gen(fake, out, "--num_instructions_to_generate", 5)).returncode == 0
+    asked = len(fake.requests)
+    same, smaller = (run_cli(*gen(fake, out, "--num_instructions_to_generate", n)) for n in (5, 3))
+    assert same.returncode == smaller.returncode == 0
+    assert "resuming" not in same.stderr + smaller.stderr and len(fake.requests) == asked
+    assert same.stdout.startswith("alpaca-gen: regen.json already has the 5 records of the target; nothing to do; "
+                                  "5/5 records in ")
+    assert smaller.stdout.startswith("alpaca-gen: regen.json already has 5 records, more than the target 3; nothing "
+                                     "to do; 5 records in ")
+    if importlib.util.find_spec("llama_cpp") is not None:  # --local starts no model server for nothing
+        local = run_cli("generate", "--output_dir", out, "--local", "--num_instructions_to_generate", 5)
+        assert local.returncode == 0 and "--local:" not in local.stderr, local.stderr
 
 
 @pytest.mark.parametrize("command", ["respond", "eval judge"])
@@ -280,6 +297,20 @@ def test_dry_run_takes_the_yield_of_the_earlier_runs(fake, run_cli, tmp_path, ut
                                                  "--num_instructions_to_generate", 12).stdout
 
 
+def test_an_openai_chat_model_on_the_completions_api_is_refused_up_front(run_cli_many, tmp_path):
+    dry = ("generate", "--dry_run", "--output_dir", tmp_path / "o")
+    refused, chat, instruct, own_server = run_cli_many([
+        (*dry, "--model_name", "gpt-4o-mini"),
+        (*dry, "--model_name", "gpt-4o-mini", "--api", "chat"),
+        (*dry, "--model_name", "gpt-3.5-turbo-instruct"),
+        (*dry, "--model_name", "gpt-4o-mini", "--base_url", "http://127.0.0.1:9/v1"),  # a server may serve it so
+    ])
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.strip() == ("alpaca-gen: error: --model_name gpt-4o-mini is a chat model: OpenAI serves it "
+                                      "on the chat API only (not /v1/completions); pass --api chat")
+    assert chat.returncode == instruct.returncode == own_server.returncode == 0, (chat.stderr, instruct.stderr)
+
+
 @pytest.mark.parametrize("value, ok", [("90m", True), ("1h30m", True), ("45", True), ("2 hours", False), ("0", False)])
 def test_max_time_takes_seconds_or_a_duration(run_cli, tmp_path, value, ok):
     result = run_cli("generate", "--dry_run", "--output_dir", tmp_path / "o", "--max_time", value)
@@ -287,6 +318,69 @@ def test_max_time_takes_seconds_or_a_duration(run_cli, tmp_path, value, ok):
         assert result.returncode == 0, result.stderr
     else:
         assert result.returncode == 2 and "--max_time must be seconds or a duration such as 90m" in result.stderr
+
+
+@pytest.mark.parametrize("value, ok", [("5s", True), ("0.5", True), ("2m", True), ("0", True), ("soon", False),
+                                       ("2d", False)])
+def test_log_every_takes_seconds_or_a_duration(run_cli, tmp_path, value, ok):
+    result = run_cli("generate", "--dry_run", "--output_dir", tmp_path / "o", "--log_every", value)
+    if ok:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 2 and result.stderr.startswith("alpaca-gen: error: --log_every must be seconds")
+
+
+def test_a_terminal_without_a_width_gets_progress_lines(make_fake, tmp_path, cli_env):
+    # ``script -qc CMD /dev/null`` from a shell with no terminal gives a pty of 0 columns, where
+    # tqdm draws nothing: the run must fall back to the lines instead of going silent.
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    fake = make_fake(latency=0.2)
+    leader, follower = pty.openpty()  # a new pty has 0 rows and 0 columns
+    args = [sys.executable, "-m", "alpaca_gen", *map(str, gen(fake, tmp_path / "out", "--api", "chat",
+            "--request_batch_size", 1, "--concurrency", 1, "--num_instructions_to_generate", 5000,
+            "--log_every", 0.5, "--max_time", 3))]
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=follower,
+                            env=cli_env(), cwd=tmp_path)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the CLI closed its side
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    text = seen.decode("utf-8", "replace").replace("\r\n", "\n")
+    assert len(progress_lines(text)) >= 3, text
+
+
+def test_progress_words_and_the_time_a_limit_leaves():
+    import io
+
+    from alpaca_gen.progress import Progress, duration_text
+
+    assert [duration_text(s) for s in (0, 52.4, 89, 95, 185, 599, 600, 2700, 9000)] == [
+        "0 s", "52 s", "89 s", "1 min 35 s", "3 min 05 s", "9 min 59 s", "10 min", "45 min", "2.5 h"]
+    start = 1000.0
+
+    def at(**limits) -> Progress:
+        p = Progress(total=100, initial=0, unit="instr", desc="kept", what="kept", dropped_as="dropped",
+                     show_bar=False, log_every=0, err=io.StringIO(), started=start, **limits)
+        p.done, p.sent = 10, 1  # 10 kept and 1 request in the first 60 s: 9 min to the target
+        return p
+
+    assert at().time_left(start + 60) == "about 9 min 00 s left"
+    assert at(deadline=start + 120).time_left(start + 60) == "about 60 s left (--max_time)"
+    assert at(max_requests=3).time_left(start + 60) == "about 2 min 00 s left (--max_requests)"
+    assert at(deadline=start + 3600).time_left(start + 60) == "about 9 min 00 s left"  # the target comes first
+    assert "1 request sent" in at().line(start + 60) and "requests sent" not in at().line(start + 60)
 
 
 # -- --save_rejects --------------------------------------------------------------------------------------------

@@ -133,6 +133,18 @@ def test_dry_run_contacts_nothing_and_needs_no_key(fake, run_cli, tmp_path, util
     assert not (out / "regen.json").exists()
 
 
+def test_a_proxy_in_the_environment_does_not_take_requests_to_this_machine(fake, run_cli, tmp_path, util, cli_env):
+    # A machine whose proxy reaches only the internet (CI, a company network): a server on
+    # 127.0.0.1 (--local's included) must still be reached directly.
+    dead_proxy = "http://127.0.0.1:9"
+    env = cli_env(NO_PROXY="", no_proxy="", HTTP_PROXY=dead_proxy, HTTPS_PROXY=dead_proxy, ALL_PROXY=dead_proxy,
+                  http_proxy=dead_proxy, https_proxy=dead_proxy, all_proxy=dead_proxy)
+    result = run_cli("generate", "--base_url", fake.base_url, "--output_dir", tmp_path / "out", "--seed", 1,
+                     "--num_instructions_to_generate", 5, env=env)
+    assert result.returncode == 0, result.stderr
+    assert len(util.load_regen(tmp_path / "out")) == 5
+
+
 def test_max_requests_stops_and_resumes(fake, run_cli, tmp_path, util):
     out = tmp_path / "out"
     args = ("generate", "--output_dir", out, "--base_url", fake.base_url, "--num_instructions_to_generate", 500,

@@ -76,7 +76,7 @@ def test_help_on_stdout_for_every_command(helps, path):
             elif p.kind == "choice":
                 assert re.search(rf"(?m)^  --{p.name} {re.escape('|'.join(map(str, p.choices)))}\b", text), p.name
             else:
-                assert p.kind in ("int", "float", "text", "path", "url")
+                assert p.kind in ("int", "float", "text", "path", "url", "duration")
                 assert re.search(rf"(?m)^  --{p.name} {p.kind}\b", text), p.name
     assert helps[(*path, "--help")].stdout == helps[(*path, "-h")].stdout
 
@@ -231,6 +231,12 @@ GENERATE_FLAGS = [p.name for p in command_params(TABLE[("generate",)])]
 ])
 def test_suggestion_table(typed, expected):
     assert suggest(typed, GENERATE_FLAGS)[:len(expected) or None] == expected
+
+
+def test_a_longer_flag_of_another_command_suggests_the_one_it_begins_with():
+    respond = [p.name for p in command_params(TABLE[("respond",)])]
+    assert suggest("output_dir", respond) == ["output"]
+    assert suggest("lang_code", respond) == ["lang"]
 
 
 def test_suggestions_for_commands():

@@ -16,6 +16,7 @@ from typing import Callable
 
 import openai
 
+from ..client import keep_loopback_off_proxies
 from ..errors import ApiRefusedError, ServerUnavailableError, redact
 from ..server_errors import error_message
 from .results import LineResult, read_results
@@ -44,6 +45,7 @@ class BatchAPI:
     def __init__(self, *, api_key: str, base_url: str, http_client=None, timeout: float = 600.0,
                  retries: int = 5, sleep: Callable[[float], object] = asyncio.sleep):
         self._key = api_key
+        keep_loopback_off_proxies()
         self._client = openai.AsyncOpenAI(api_key=api_key or "no-key", base_url=base_url, max_retries=0,
                                           timeout=timeout, http_client=http_client)
         self._retries = retries

@@ -6,7 +6,7 @@ from collections import Counter
 from ..client import OPENAI_BASE_URL
 from ..errors import redact
 from ..respond.estimate import approx_tokens
-from ..summary import stop_lines
+from ..summary import stop_lines, this_run_line
 from .stats import win_rate
 
 
@@ -49,7 +49,7 @@ class JudgeOutcome:
             f"alpaca-gen: {self.stopped}; {d['judged']} of {d['items']} items judged by {d['judge']} in {d['output']}",
             f"  {score_line(d['model_a'], d['model_b'], tally(self.lines_written))} ({d['inconsistent']} ties from "
             f"verdicts that changed with the order, {d['unparsed']} unparsed)",
-            f"  this run: {usage.api_calls} requests ({usage.retries} retries) in {self.elapsed:.1f}s",
+            this_run_line(usage, self.elapsed, tokens=False),
         ]
         out += [f"  {line}" for line in self.judge.stats.funnel.lines()]
         out += stop_lines(usage, target_reached=False, asked_again="; their items are asked again next run")

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..quality.structure import is_no_input
 from ..records import Record
+from ..text import plural  # noqa: F401 (the report's modules import it from here)
 
 #: Instructions that ask to pick a label from a closed set. Self-Instruct asked the model
 #: itself; a report has to decide without a model, so this is a keyword rule, measured
@@ -32,10 +33,6 @@ _CLASSIFY = {
         r"(분류|판별|판정|가려내|판단해|판단하|중 하나로|가운데 하나로|중 어느|가운데 어느|중 무엇|가운데 무엇|"
         r"중 어떤|중 어디|인지 아닌지|인가요, .*인가요|참인가요|거짓인가요|맞음|틀림|로 답해|으로 답해|골라 주세요)"),
 }
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def whole(value) -> int:

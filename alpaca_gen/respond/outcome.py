@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..state import RunStats
-from ..summary import stop_lines
+from ..summary import stop_lines, this_run_line
+from ..text import plural
 
 
 @dataclass
@@ -53,8 +54,7 @@ class RespondOutcome:
         lines = [
             f"alpaca-gen: {self.stopped_because}; {self.output} has {self.written} of {self.input_records} input records "
             f"({self.answered} of {self.selected} answers, {self.written_unselected} passed on unchanged)",
-            f"  this run: {usage.api_calls} requests ({usage.retries} retries) in {self.elapsed:.1f}s, "
-            f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens",
+            this_run_line(usage, self.elapsed),
         ]
         lines += [f"  {line}" for line in self.this_run.funnel.lines()]
         summary = self.as_dict()
@@ -67,7 +67,7 @@ class RespondOutcome:
         if failed:
             where = "left out (--drop_failed)" if self.this_run.funnel["written"].dropped_total else \
                 "written with the reason in provenance.respond.failed"
-            lines.append(f"  {failed} failed answers {where}")
+            lines.append(f"  {plural(failed, 'failed answer')} {where}")
         lines += stop_lines(usage, target_reached=False, asked_again="; their records are asked again next run")
         lines.append(f"  run state, summary.json and runs.jsonl: {self.state_dir}")
         return lines
