@@ -165,3 +165,30 @@ def test_api_errors_are_one_line_user_errors(fake):
     with pytest.raises(ApiRefusedError, match="not found") as caught:
         asyncio.run(go())
     assert "sk-secret-123" not in str(caught.value)
+
+
+def test_closing_a_stopped_source_leaves_no_poll_running(fake, tmp_path):
+    """Ctrl-C cancels the rounds; the wave they waited on is shielded from them, so close() must stop
+    it too, or its next poll meets the closed client and a traceback lands on stderr."""
+    from alpaca_gen.batch.ledger import BatchLedger
+    from alpaca_gen.batch.source import BatchSource, RequestSettings
+
+    fake.batches.mode.polls_per_status = 10_000
+    warnings: list[str] = []
+
+    async def go():
+        api = BatchAPI(api_key="sk-test", base_url=fake.base_url)
+        source = BatchSource(api, BatchLedger(tmp_path), RequestSettings("completions", **{
+            k: SETTINGS[k] for k in ("model", "temperature", "top_p", "stop")}), max_tokens=128,
+            poll_interval=0.01, max_retries=2, warn=warnings.append)
+        asking = asyncio.ensure_future(source.answer(PROMPTS[0], round_number=0))
+        while not any(b.polls >= 2 for b in fake.batches.batches.values()):
+            await asyncio.sleep(0.01)
+        asking.cancel()
+        await asyncio.gather(asking, return_exceptions=True)
+        await source.close()
+        return [(w.done(), w.cancelled()) for w in source._waves.values()]
+
+    waves = asyncio.run(go())
+    assert waves and all(done and cancelled for done, cancelled in waves), waves
+    assert any("goes on at the server" in w for w in warnings)

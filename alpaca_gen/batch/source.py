@@ -103,9 +103,11 @@ class BatchSource:
     async def close(self) -> None:
         # Stop waiting for the waves here first: a poll sent after the client below is closed
         # would fail with nobody left to hear it (the batch itself goes on at the server).
-        for task in self._submitting:
+        # The waves are shielded from the rounds that wait on them, so they are cancelled by name.
+        waiting = [*self._submitting, *self._waves.values()]
+        for task in waiting:
             task.cancel()
-        await asyncio.gather(*self._submitting, return_exceptions=True)
+        await asyncio.gather(*waiting, return_exceptions=True)
         if self._running and self.cancel_on_close:
             for batch_id in list(self._running):
                 await self.api.cancel(batch_id)
