@@ -87,23 +87,12 @@ class RequestOptions(Options):
         """--max_time in seconds (None without it)."""
         if self.max_time is None:
             return None
-        from .server_errors import parse_duration
-
-        seconds = parse_duration(str(self.max_time))
-        if seconds is None or seconds <= 0:
-            raise UsageError(f"--max_time must be seconds or a duration such as 90m, 2h or 1h30m, got {self.max_time!r}")
-        return seconds
+        return _duration_seconds("--max_time", self.max_time, "90m, 2h or 1h30m", zero=False)
 
     @property
     def log_every_seconds(self) -> float:
         """--log_every in seconds (0: no progress lines)."""
-        from .server_errors import parse_duration
-
-        seconds = parse_duration(str(self.log_every))
-        if seconds is None or seconds > 86400:
-            raise UsageError(f"--log_every must be seconds or a duration such as 10s or 5m, up to a day, "
-                             f"got {self.log_every!r}")
-        return seconds
+        return _duration_seconds("--log_every", self.log_every, "10s or 5m", zero=True, most=86400)
 
     @property
     def sends_to_openai(self) -> bool:
@@ -418,3 +407,14 @@ def with_local_defaults(config: RequestOptions) -> RequestOptions:
     updated = dataclasses.replace(config, **changes)
     updated.given = config.given
     return updated
+
+
+def _duration_seconds(name: str, value, examples: str, *, zero: bool, most: float | None = None) -> float:
+    """A duration flag's value in seconds (``zero``: 0 is allowed; ``most``: the longest), or the one-line error."""
+    from .server_errors import parse_duration
+
+    seconds = parse_duration(str(value))
+    if seconds is None or seconds < 0 or (seconds == 0 and not zero) or (most is not None and seconds > most):
+        limit = ", up to a day" if most == 86400 else ""
+        raise UsageError(f"{name} must be seconds or a duration such as {examples}{limit}, got {value!r}")
+    return seconds

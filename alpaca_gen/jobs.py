@@ -200,7 +200,7 @@ class RecordJob:
         self._progress = progress = Progress(
             total=len(self.selected), initial=done, unit=self.UNIT, desc="done", what=f"{self.UNIT}s written",
             dropped_as="failed", show_bar=o.progress, log_every=o.log_every_seconds, err=self.err, started=started,
-            deadline=(max_time_deadline(o, started) or (None,))[0], max_requests=o.max_requests,
+            deadline=max_time_deadline(o, started), max_requests=o.max_requests,
             cost=(lambda: usage.cost(o.price_in, o.price_out)) if o.price_in or o.price_out else None,
         )
         try:
@@ -219,7 +219,7 @@ class RecordJob:
                 make_rounds, self.stats, on_sent=progress.set_sent,
                 remaining=lambda: len(self.selected) - self.answered_rounds(store),
                 commit=lambda finished: self._commit(store, run, earlier, finished, holder["source"].max_tokens),
-                on_tick=progress.tick, tick_every=progress.tick_every, deadline=max_time_deadline(o, started),
+                on_tick=progress.tick, tick_every=progress.tick_every, deadline=progress.deadline,
             )
             return (f"every {self.UNIT} written" if stopped == "target reached" else stopped), signum
         finally:

@@ -16,17 +16,23 @@ import asyncio
 import signal
 import sys
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .rounds import AnsweredRound
 from .scheduler import RoundScheduler
 from .state import RunStats
 
 
+class Deadline(NamedTuple):
+    """When the run stops by itself (a time.monotonic() time), and the reason it then gives."""
+    at: float
+    reason: str
+
+
 def run_in_order(make_rounds: Callable[[], RoundScheduler], stats: RunStats, *, remaining: Callable[[], int],
                  commit: Callable[[list[AnsweredRound]], None], on_sent: Callable[[int], None] | None = None,
                  on_tick: Callable[[], None] | None = None, tick_every: float | None = None,
-                 deadline: tuple[float, str] | None = None) -> tuple[str, int | None]:
+                 deadline: Deadline | None = None) -> tuple[str, int | None]:
     """Run the rounds until ``remaining()`` is 0 or nothing is left to send: why it stopped,
     and the signal that stopped it (None when none did). ``on_tick`` is called every
     ``tick_every`` seconds meanwhile (the progress bar and lines); ``deadline`` is
@@ -42,10 +48,10 @@ def run_in_order(make_rounds: Callable[[], RoundScheduler], stats: RunStats, *, 
         sys.setswitchinterval(interval)
 
 
-def max_time_deadline(options, started: float) -> tuple[float, str] | None:
+def max_time_deadline(options, started: float) -> Deadline | None:
     """--max_time as :func:`run_in_order`'s deadline, counted from ``started`` (time.monotonic())."""
     seconds = options.max_time_seconds
-    return None if seconds is None else (started + seconds, f"--max_time {options.max_time} reached")
+    return None if seconds is None else Deadline(started + seconds, f"--max_time {options.max_time} reached")
 
 
 async def _ticks(on_tick: Callable[[], None], every: float) -> None:
@@ -83,7 +89,7 @@ async def _loop(make_rounds, stats: RunStats, remaining, commit, on_sent, on_tic
             left = remaining()
             if left <= 0 and committing is None:
                 break
-            out_of_time = deadline is not None and time.monotonic() >= deadline[0]
+            out_of_time = deadline is not None and time.monotonic() >= deadline.at
             if not out_of_time:
                 sent = rounds.scheduled_calls
                 rounds.send(left, in_commit)
@@ -98,7 +104,7 @@ async def _loop(make_rounds, stats: RunStats, remaining, commit, on_sent, on_tic
                     committing, in_commit = asyncio.ensure_future(asyncio.to_thread(commit, finished)), len(finished)
                     continue
                 if out_of_time:  # what was answered in order is committed; the rest is abandoned
-                    stopped = deadline[1]
+                    stopped = deadline.reason
                     break
                 if not rounds.pending:
                     stopped = rounds.why_nothing_was_sent()
@@ -106,7 +112,7 @@ async def _loop(make_rounds, stats: RunStats, remaining, commit, on_sent, on_tic
             waiting = rounds.waiting() | ({committing} if committing is not None else set())
             if not waiting:
                 continue
-            timeout = None if deadline is None or out_of_time else max(0.0, deadline[0] - time.monotonic())
+            timeout = None if deadline is None or out_of_time else max(0.0, deadline.at - time.monotonic())
             done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             rounds.raise_refusals(done - {committing})
     except asyncio.CancelledError:

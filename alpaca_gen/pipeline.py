@@ -268,7 +268,7 @@ class Generator:
         self._progress = Progress(
             total=target, initial=len(store.records), unit="instr", desc="kept", what="kept", dropped_as="dropped",
             show_bar=cfg.progress, log_every=cfg.log_every_seconds, err=self.err, started=started,
-            deadline=(max_time_deadline(cfg, started) or (None,))[0], max_requests=cfg.max_requests,
+            deadline=max_time_deadline(cfg, started), max_requests=cfg.max_requests,
             cost=(lambda: usage.cost(cfg.price_in, cfg.price_out)) if cfg.price_in or cfg.price_out else None,
         )
         try:
@@ -276,7 +276,7 @@ class Generator:
                 held = (f"{len(store.records)} records, more than the target {target}" if len(store.records) > target
                         else f"the {target} records of the target")
                 return f"{store.path.name} already has {held}; nothing to do", None
-            return self._answer_rounds(store, processor, run, seed, target, earlier, max_tokens, started)
+            return self._answer_rounds(store, processor, run, seed, target, earlier, max_tokens)
         finally:
             self._progress.close()
             self._progress = None
@@ -356,7 +356,7 @@ class Generator:
         if self._progress is not None:
             self._progress.show_batch(batch)
 
-    def _answer_rounds(self, store, processor, run, seed, target, earlier, max_tokens, started) -> tuple[str, int | None]:
+    def _answer_rounds(self, store, processor, run, seed, target, earlier, max_tokens) -> tuple[str, int | None]:
         holder = {}
         progress = self._progress
         progress.in_flight = lambda: holder["source"].in_flight if "source" in holder else 0
@@ -373,7 +373,7 @@ class Generator:
             make_rounds, self.stats, remaining=lambda: target - len(store.records), on_sent=progress.set_sent,
             commit=lambda finished: self._commit_rounds(store, processor, run, finished, seed, target, earlier,
                                                         holder["source"]),
-            on_tick=progress.tick, tick_every=progress.tick_every, deadline=max_time_deadline(self.config, started),
+            on_tick=progress.tick, tick_every=progress.tick_every, deadline=progress.deadline,
         )
 
     def _commit_rounds(self, store, processor, run, rounds: list[AnsweredRound], seed, target, earlier, source) -> None:

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from tqdm import tqdm
 
 from .text import plural
+
+if TYPE_CHECKING:
+    from .ordered import Deadline
 
 BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit} [{elapsed}{postfix}]"
 
@@ -56,13 +59,13 @@ class Progress:
 
     def __init__(self, *, total: int, initial: int, unit: str, desc: str, what: str, dropped_as: str,
                  show_bar: bool | None, log_every: float, err, cost: Callable[[], float] | None = None,
-                 started: float | None = None, deadline: float | None = None, max_requests: int | None = None):
+                 started: float | None = None, deadline: Deadline | None = None, max_requests: int | None = None):
         self.err = err
         self.total, self.initial, self.done = total, initial, min(initial, total)
         self.what, self.dropped_as = what, dropped_as
         self.started = time.monotonic() if started is None else started
         self.bar_shown = show_bar if show_bar is not None else _is_terminal(err)
-        # --max_time (a time.monotonic() deadline) and --max_requests may end the run before the target.
+        # --max_time and --max_requests may end the run before the target.
         self.deadline, self.max_requests = deadline, max_requests
         self.log_every = 0.0 if self.bar_shown else float(log_every or 0)
         self.bar = tqdm(total=total, initial=self.done, unit=unit, desc=desc, file=err, dynamic_ncols=True,
@@ -127,8 +130,8 @@ class Progress:
         left, why = None, ""
         if made > 0 and elapsed > 0:
             left = (self.total - self.done) * elapsed / made
-        if self.deadline is not None and (left is None or self.deadline - now < left):
-            left, why = self.deadline - now, " (--max_time)"
+        if self.deadline is not None and (left is None or self.deadline.at - now < left):
+            left, why = self.deadline.at - now, " (--max_time)"
         if self.max_requests is not None and self.sent and elapsed > 0:
             by_requests = max(0, self.max_requests - self.sent) * elapsed / self.sent
             if left is None or by_requests < left:

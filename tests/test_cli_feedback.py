@@ -311,7 +311,8 @@ def test_an_openai_chat_model_on_the_completions_api_is_refused_up_front(run_cli
     assert chat.returncode == instruct.returncode == own_server.returncode == 0, (chat.stderr, instruct.stderr)
 
 
-@pytest.mark.parametrize("value, ok", [("90m", True), ("1h30m", True), ("45", True), ("2 hours", False), ("0", False)])
+@pytest.mark.parametrize("value, ok", [("90m", True), ("1h30m", True), ("45", True), ("48h", True), ("2 hours", False),
+                                       ("0", False)])
 def test_max_time_takes_seconds_or_a_duration(run_cli, tmp_path, value, ok):
     result = run_cli("generate", "--dry_run", "--output_dir", tmp_path / "o", "--max_time", value)
     if ok:
@@ -364,6 +365,7 @@ def test_a_terminal_without_a_width_gets_progress_lines(make_fake, tmp_path, cli
 def test_progress_words_and_the_time_a_limit_leaves():
     import io
 
+    from alpaca_gen.ordered import Deadline
     from alpaca_gen.progress import Progress, duration_text
 
     assert [duration_text(s) for s in (0, 52.4, 89, 95, 185, 599, 600, 2700, 9000)] == [
@@ -377,9 +379,9 @@ def test_progress_words_and_the_time_a_limit_leaves():
         return p
 
     assert at().time_left(start + 60) == "about 9 min 00 s left"
-    assert at(deadline=start + 120).time_left(start + 60) == "about 60 s left (--max_time)"
+    assert at(deadline=Deadline(start + 120, "--max_time 3m reached")).time_left(start + 60) == "about 60 s left (--max_time)"
     assert at(max_requests=3).time_left(start + 60) == "about 2 min 00 s left (--max_requests)"
-    assert at(deadline=start + 3600).time_left(start + 60) == "about 9 min 00 s left"  # the target comes first
+    assert at(deadline=Deadline(start + 3600, "--max_time 1h reached")).time_left(start + 60) == "about 9 min 00 s left"  # the target comes first
     assert "1 request sent" in at().line(start + 60) and "requests sent" not in at().line(start + 60)
 
 
