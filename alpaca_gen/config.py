@@ -353,9 +353,12 @@ class DedupOptions(Options):
     input: str = flag("", "JSONL file or JSON list of records with an instruction field (Alpaca format works).")
     output: str = flag("", "Where to write the kept records: JSONL for .jsonl, a JSON list for .json.")
     seed_tasks_path: str | None = flag(None, "Seed tasks whose instructions start the pool (records near them are dropped too).")
-    lang: str = flag("en", "en or ko: picks the default tokenizer (and the seeds' language).", choices=LANGS)
+    lang: str = flag("auto", "auto, en or ko: the records' language, which picks the tokenizer and the seeds. auto: "
+                             "each record's own (its lang field, else its script), compared only with records of "
+                             "the same language.", choices=("auto",) + LANGS)
     similarity_threshold: float = flag(0.7, "Drop a record whose ROUGE-L F1 with any earlier kept record is above this.", low=0, high=1)
-    tokenizer: str | None = flag(None, "ROUGE-L tokenizer (see generate --help). Default: rouge (en), hangul-char (ko).", choices=TOKENIZER_NAMES)
+    tokenizer: str | None = flag(None, "ROUGE-L tokenizer (see generate --help), for every language. Default: rouge "
+                                       "(en), hangul-char (ko).", choices=TOKENIZER_NAMES)
     field: str = flag("instruction", "The field holding the text to compare.")
     dropped: str | None = flag(None, "Write each dropped record here (JSONL): its index in INPUT, the kept record or "
                                      "seed it duplicates most (with its index or id) and their ROUGE-L F1.")

@@ -1,4 +1,8 @@
-"""``alpaca-gen dedup``: the generation filter applied to an existing data set."""
+"""``alpaca-gen dedup``: the generation filter applied to an existing data set.
+
+With ``--lang auto`` (the default) each record is compared with the earlier ones of its own
+language, by that language's tokenizer, so a file of English and Korean records loses
+its Korean near duplicates as well as its English ones."""
 from __future__ import annotations
 
 import sys
@@ -8,9 +12,9 @@ import numpy as np
 
 from .errors import DataError, UsageError
 from .records import check_output_path, encode_records, format_for, read_objects, write_atomic, write_records
-from .seeds import load_seed_tasks, seeds_for_lang
+from .seeds import LANGS, load_seed_tasks, seeds_for_lang
 from .similarity import NearDuplicateIndex
-from .text import detect_lang, plural
+from .text import detect_lang, hangul_share, plural
 from .tokenizers import tokenizer_for
 
 
@@ -25,44 +29,98 @@ def read_records(path: str | Path, field: str = "instruction") -> list[dict]:
     return raw.objects
 
 
-def dedup_records(records: list[dict], index: NearDuplicateIndex, field: str = "instruction") -> tuple[list[dict], int]:
-    kept = [r for r in records if not index.offer(r[field]).duplicate]
-    return kept, len(records) - len(kept)
+DEDUP_LANGS = ("auto", "en", "ko")
 
 
-def dedup_explained(records: list[dict], index: NearDuplicateIndex, pool: list[dict],
-                    field: str = "instruction") -> tuple[list[dict], list[dict]]:
-    """``dedup_records``, also saying why each record went: (kept, one line per dropped record).
+def dedup_lang(record: dict, text: str, lang: str) -> str:
+    """The pool ``record`` is compared in: the --lang asked for, else the record's own ``lang``,
+    else its text's script (Hangul anywhere in a text of mixed script means Korean tokens,
+    since the English tokenizer deletes Hangul)."""
+    if lang != "auto":
+        return lang
+    if record.get("lang") in LANGS:
+        return record["lang"]
+    return detect_lang(text) or ("ko" if hangul_share(text) > 0 else "en")
 
-    ``pool`` describes the entries already in the index (the seeds), one dict each; a
-    line names the dropped record's ``index`` in ``records``, the pool entry it scores
+
+class LanguagePools:
+    """One near-duplicate index per language, each starting with its seeds.
+
+    Records of different languages never duplicate one another under ROUGE-L (they share
+    no tokens), so each language is compared only with itself, by its own tokenizer."""
+
+    def __init__(self, lang: str, threshold: float, tokenizer: str | None):
+        self.lang, self.threshold, self.tokenizer = lang, threshold, tokenizer
+        self.indexes: dict[str, NearDuplicateIndex] = {}
+        self.pools: dict[str, list[dict]] = {}  # per language: what its index holds, one dict each
+        self.counts: dict[str, dict[str, int]] = {}  # per language: records in, kept, dropped
+
+    def index(self, lang: str) -> NearDuplicateIndex:
+        if lang not in self.indexes:
+            self.indexes[lang] = NearDuplicateIndex(tokenizer_for(lang, self.tokenizer), self.threshold,
+                                                    similarity_stats=False)
+            self.pools[lang] = []
+            self.counts[lang] = {"input": 0, "kept": 0, "dropped": 0}
+        return self.indexes[lang]
+
+    def add_seeds(self, tasks) -> int:
+        added = 0
+        for task in tasks:
+            lang = self.lang if self.lang != "auto" else task.lang if task.lang in LANGS else dedup_lang(
+                {}, task.instruction, "auto")
+            self.index(lang).add(task.instruction)
+            self.pools[lang].append({"seed_id": task.id, "instruction": task.instruction})
+            added += 1
+        return added
+
+    def tokens_text(self) -> str:
+        """Which tokenizer each language's records were compared with."""
+        if len(self.indexes) == 1 and self.lang != "auto":
+            return f"{next(iter(self.indexes.values())).tokenizer.name} tokens"
+        return "; ".join(f"{lang}: {plural(self.counts[lang]['input'], 'record')}, {index.tokenizer.name} tokens"
+                         for lang, index in sorted(self.indexes.items()) if self.counts[lang]["input"]) or "no records"
+
+
+def dedup_records(records: list[dict], pools: LanguagePools, field: str = "instruction", *,
+                  explain: bool = False) -> tuple[list[dict], list[dict]]:
+    """The records not near an earlier kept record (or seed) of their language, in input order,
+    and, with ``explain``, one line per dropped record saying why it went.
+
+    A line names the dropped record's ``index`` in ``records``, the pool entry it scores
     highest against (``duplicate_of``: a kept record with its ``index`` in the input and
     ``output_index`` in the output, or a seed with its ``seed_id``) and that ROUGE-L F1,
     which is above the threshold (the first entry above it dropped the record; the one
     shown is the closest, the earliest among equals)."""
-    pool = list(pool)
     kept: list[dict] = []
     lines: list[dict] = []
     for i, record in enumerate(records):
         text = record[field]
+        lang = dedup_lang(record, text, pools.lang)
+        index = pools.index(lang)
+        counts = pools.counts[lang]
+        counts["input"] += 1
         if not index.offer(text).duplicate:
-            pool.append({"index": i, "output_index": len(kept), "record": record})
+            pools.pools[lang].append({"index": i, "output_index": len(kept), "record": record})
             kept.append(record)
+            counts["kept"] += 1
             continue
-        scores = index.scores(text)
-        best = int(np.argmax(scores))
-        lines.append({"index": i, "record": record, "duplicate_of": pool[best], "rouge_l_f1": float(scores[best])})
+        counts["dropped"] += 1
+        if explain:
+            scores = index.scores(text)
+            best = int(np.argmax(scores))
+            lines.append({"index": i, "record": record, "duplicate_of": pools.pools[lang][best],
+                          "rouge_l_f1": float(scores[best])})
     return kept, lines
 
 
-def dedup_file(input_path: str, output_path: str, *, seed_tasks_path: str | None = None, lang: str = "en",
+def dedup_file(input_path: str, output_path: str, *, seed_tasks_path: str | None = None, lang: str = "auto",
                threshold: float = 0.7, tokenizer: str | None = None, field: str = "instruction",
                dropped: str | None = None, out=None) -> dict:
     """Write the kept records of ``input_path`` to ``output_path``; with ``dropped``, also
-    a JSONL file with one line per dropped record (:func:`dedup_explained`)."""
+    a JSONL file with one line per dropped record (:func:`dedup_records`)."""
     out = out or sys.stdout
-    if lang not in ("en", "ko"):
-        raise UsageError(f"--lang must be en or ko (got {lang!r})")
+    if lang not in DEDUP_LANGS:
+        raise UsageError(f"--lang must be auto, en or ko (got {lang!r})")
     if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 <= threshold <= 1:
         raise UsageError(f"--similarity_threshold must be a number from 0 to 1, got {threshold!r}")
     format_for(output_path)
@@ -79,28 +137,29 @@ def dedup_file(input_path: str, output_path: str, *, seed_tasks_path: str | None
         if korean * 2 > len(sample):
             raise UsageError(
                 f"{input_path} looks Korean ({korean} of the first {len(sample)} records), but --lang is en, whose "
-                "ROUGE tokenizer deletes Hangul and would find no duplicates; pass --lang ko"
+                "ROUGE tokenizer deletes Hangul and would find no duplicates; pass --lang ko (or auto)"
             )
-    index = NearDuplicateIndex(tokenizer_for(lang, tokenizer), threshold, similarity_stats=False)
-    seeds: list[dict] = []
+    pools = LanguagePools(lang, threshold, tokenizer)
+    if lang != "auto":
+        pools.index(lang)
+    seed_count = 0
     if seed_tasks_path:
-        for task in seeds_for_lang(load_seed_tasks(seed_tasks_path), lang, cross_lang=True, path=seed_tasks_path):
-            index.add(task.instruction)
-            seeds.append({"seed_id": task.id, "instruction": task.instruction})
+        tasks = load_seed_tasks(seed_tasks_path)
+        seed_count = pools.add_seeds(tasks if lang == "auto" else
+                                     seeds_for_lang(tasks, lang, cross_lang=True, path=seed_tasks_path))
+    kept, lines = dedup_records(records, pools, field, explain=bool(dropped))
     if dropped:
-        kept, lines = dedup_explained(records, index, seeds, field)
         write_atomic(dropped, encode_records(lines, "jsonl"))
-    else:
-        kept, _ = dedup_records(records, index, field)
     write_records(output_path, kept)
     count = len(records) - len(kept)
-    result = {"input": len(records), "kept": len(kept), "dropped": count, "seed_instructions": len(seeds),
-              "output": str(output_path)}
+    result = {"input": len(records), "kept": len(kept), "dropped": count, "seed_instructions": seed_count,
+              "output": str(output_path),
+              "languages": {k: dict(v) for k, v in sorted(pools.counts.items()) if v["input"]}}
     where = ""
     if dropped:
         result["dropped_list"] = str(dropped)
         where = f"; the {count} dropped, with what each duplicates, -> {dropped}"
     print(f"alpaca-gen dedup: kept {len(kept)} of {len(records)} records, dropped {plural(count, 'near duplicate')} "
-          f"(ROUGE-L F1 > {threshold}, {index.tokenizer.name} tokens, {len(seeds)} seed instructions in the pool) "
+          f"(ROUGE-L F1 > {threshold}; {pools.tokens_text()}; {plural(seed_count, 'seed instruction')} in the pool) "
           f"-> {output_path}{where}", file=out)
     return result

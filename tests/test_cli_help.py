@@ -423,6 +423,48 @@ def test_dedup_dropped_lists_each_drop_with_what_it_duplicated(run_cli, tmp_path
         assert "번역" in (tmp_path / "dropped.jsonl").read_text(encoding="utf-8")  # Korean unescaped
 
 
+def test_dedup_of_a_mixed_file_compares_each_language_with_itself(run_cli_many, tmp_path):
+    """English and Korean records interleaved: the default --lang auto drops exactly what dedup drops
+    in each language alone (and in input order); --lang en would keep every Korean near duplicate."""
+    en_seed = {"id": "seed_en_poem", "name": "poem", "instruction": "Write a short poem about the autumn rain!",
+               "instances": [{"input": "", "output": "Grey drops."}], "is_classification": False, "lang": "en"}
+    (tmp_path / "seeds.jsonl").write_text("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in (en_seed, KO_SEED)),
+                                          encoding="utf-8")
+    mixed = [{"instruction": t, "n": i} for i, t in enumerate(t for pair in zip(EN, KO) for t in pair)]
+
+    def write(name, records):
+        (tmp_path / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                                     encoding="utf-8")
+
+    write("mixed.jsonl", mixed)
+    write("en.jsonl", [r for r in mixed if r["n"] % 2 == 0])
+    write("ko.jsonl", [r for r in mixed if r["n"] % 2 == 1])
+    seeds = ("--seed_tasks_path", "seeds.jsonl")
+    auto, en_only, ko_only, as_en = run_cli_many([
+        ("dedup", "mixed.jsonl", "--output", "auto.jsonl", "--dropped", "auto-dropped.jsonl", *seeds),
+        ("dedup", "en.jsonl", "--output", "en-out.jsonl", "--lang", "en", *seeds),
+        ("dedup", "ko.jsonl", "--output", "ko-out.jsonl", "--lang", "ko", *seeds),
+        ("dedup", "mixed.jsonl", "--output", "as-en.jsonl", "--lang", "en", *seeds),
+    ])
+    for result in (auto, en_only, ko_only, as_en):
+        assert result.returncode == 0, result.stderr
+
+    def kept(name):
+        return [json.loads(line)["n"] for line in (tmp_path / name).read_text(encoding="utf-8").splitlines()]
+
+    assert kept("auto.jsonl") == sorted(kept("en-out.jsonl") + kept("ko-out.jsonl"))
+    assert any(n % 2 for n in set(range(len(mixed))) - set(kept("auto.jsonl"))), "a Korean record was dropped"
+    assert [n for n in kept("as-en.jsonl") if n % 2] == [r["n"] for r in mixed if r["n"] % 2]  # all Korean kept
+    lines = [json.loads(line) for line in (tmp_path / "auto-dropped.jsonl").read_text(encoding="utf-8").splitlines()]
+    for line in lines:
+        dup = line["duplicate_of"]
+        other = dup.get("instruction") or dup["record"]["instruction"]
+        assert (line["index"] % 2 == 1) == any("\uac00" <= ch <= "\ud7a3" for ch in other)  # same language
+    assert {line["duplicate_of"].get("seed_id") for line in lines} >= {"seed_en_poem", "seed_ko_habits"}
+    assert "en: 11 records, rouge tokens; ko: 11 records, hangul-char tokens" in auto.stdout
+    assert "2 seed instructions in the pool" in auto.stdout
+
+
 def test_dedup_dropped_must_not_overwrite_the_input_or_output(run_cli_many, tmp_path):
     (tmp_path / "in.jsonl").write_text(json.dumps({"instruction": "Name a color."}) + "\n", encoding="utf-8")
     before = (tmp_path / "in.jsonl").read_bytes()

@@ -50,7 +50,7 @@ def test_jsonl_in_jsonl_out(tmp_path):
     result = run(src, tmp_path / "clean.jsonl")
     assert read_jsonl(tmp_path / "clean.jsonl") == EN_KEPT
     assert result == {"input": 6, "kept": 4, "dropped": 2, "seed_instructions": 0,
-                      "output": str(tmp_path / "clean.jsonl")}
+                      "output": str(tmp_path / "clean.jsonl"), "languages": {"en": {"input": 6, "kept": 4, "dropped": 2}}}
     assert src.read_bytes() == before
 
 
