@@ -114,6 +114,9 @@ class RequestClient:
         self.limiter = limiter or RateLimiter(options.rpm, options.tpm)
         # Running estimate of completion tokens per prompt, for --tpm reservations.
         self._completion_estimate = self.max_tokens / 2
+        # The answered requests of rounds cancelled at a stop before all their prompts came back
+        # (billed, so counted; see take_cut_short).
+        self._cut_short: list[RoundResult] = []
 
     @property
     def in_flight(self) -> int:
@@ -122,6 +125,12 @@ class RequestClient:
 
     async def close(self) -> None:
         await self._client.close()
+
+    def take_cut_short(self) -> list[RoundResult]:
+        """The usage of the requests answered in rounds a stop cancelled (each such round's
+        answered part), once: they were billed though the round came to nothing."""
+        taken, self._cut_short = self._cut_short, []
+        return taken
 
     # -- concurrency ---------------------------------------------------------------------
     async def _acquire(self) -> None:
@@ -300,12 +309,28 @@ class RequestClient:
                 result.retries = retries
                 self._take(result, body, prompts, range(len(prompts)), reserved)
                 return result
-        outcomes = await asyncio.gather(*(self._call(p) for p in prompts))
+        calls = [asyncio.ensure_future(self._call(p)) for p in prompts]
+        try:
+            outcomes = await asyncio.gather(*calls)
+        except asyncio.CancelledError:
+            self._keep_cut_short(prompts, calls)
+            raise
         result.api_calls += len(prompts)
         for position, (body, retries, reserved) in enumerate(outcomes):
             result.retries += retries
             self._take(result, body, prompts[position], [position], reserved)
         return result
+
+    def _keep_cut_short(self, prompts: list[str], calls: list[asyncio.Future]) -> None:
+        answered = RoundResult(choices=[Unusable("garbled")] * len(prompts))
+        for position, call in enumerate(calls):
+            if call.done() and not call.cancelled() and call.exception() is None:
+                body, retries, reserved = call.result()
+                answered.api_calls += 1
+                answered.retries += retries
+                self._take(answered, body, prompts[position], [position], reserved)
+        if answered.api_calls:
+            self._cut_short.append(answered)
 
     def _take(self, result: RoundResult, body: bytes | None, sent: str | list[str], positions, reserved: int) -> None:
         """Put one response's answers and usage into the round."""

@@ -288,7 +288,8 @@ class Generator:
         summary (after an error, only the totals and the runs.jsonl line: the error says the rest)."""
         cfg = self.config
         totals = earlier.merged(self.stats)
-        if self.stats.usage.rounds or self.stats.usage.unused_rounds or self.stats.usage.abandoned_calls:
+        u = self.stats.usage
+        if u.rounds or u.unused_rounds or u.abandoned_calls or u.cut_short_calls:
             # Tokens of rounds answered but not committed were paid for too: keep them in the
             # totals. The run stays in the state until its runs.jsonl line is written: a kill
             # in between leaves the next run to write that line from the state.

@@ -136,6 +136,11 @@ class RoundScheduler:
             entry.task.cancel()
         self.stats.usage.abandoned_calls += self.source.in_flight
         await asyncio.gather(*(entry.task for entry in self.pending.values()), return_exceptions=True)
+        # A live source keeps the answered requests of a cancelled round (a chat round is one
+        # request a prompt); other sources have none.
+        for answered in getattr(self.source, "take_cut_short", list)():
+            self.stats.add_answered(answered)
+            self.stats.usage.cut_short_calls += answered.api_calls
         await self.source.close()
 
     def _rounds_wanted(self, limit: int, remaining: int) -> int:

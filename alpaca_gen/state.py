@@ -29,10 +29,12 @@ class Usage:
     retries: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    # Rounds answered (and billed) but not needed once the target was reached, and
-    # calls still in flight when the run stopped.
+    # Rounds answered (and billed) but not needed once the target was reached, calls
+    # still in flight when the run stopped, and calls answered (billed, in api_calls) in
+    # rounds the stop cut short.
     unused_rounds: int = 0
     abandoned_calls: int = 0
+    cut_short_calls: int = 0
 
     def cost(self, price_in: float, price_out: float) -> float:
         return (self.prompt_tokens * price_in + self.completion_tokens * price_out) / 1e6

@@ -88,6 +88,10 @@ def stop_lines(usage, *, target_reached: bool, asked_again: str = "") -> list[st
     elif n:
         lines.append(f"  {n} answered round{'s' if n != 1 else ''} came in after the stop and {'were' if n != 1 else 'was'} "
                      "not written (their tokens are counted; the next run asks again)")
+    n = usage.cut_short_calls
+    if n:
+        lines.append(f"  {plural(n, 'request')} answered in rounds cut short by the stop "
+                     f"{'were' if n != 1 else 'was'} not used (their tokens are counted; the next run asks again)")
     n = usage.abandoned_calls
     if n:
         lines.append(f"  {n} request{'s were' if n != 1 else ' was'} still on {'their' if n != 1 else 'its'} way "

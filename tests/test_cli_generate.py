@@ -97,8 +97,9 @@ def test_generate_end_to_end(fake, run_cli, tmp_path, util, lang, api):
     requests = util.generation_requests(fake)
     calls_per_round = 1 if api == "completions" else batch
     # Rounds answered after the target was reached are counted (they were billed) but
-    # keep no records; calls still in flight then are counted as abandoned.
-    assert run["api_calls"] == (run["rounds"] + run["unused_rounds"]) * calls_per_round
+    # keep no records, and so are the answered calls of a chat round the end cut short;
+    # calls still in flight then are counted as abandoned.
+    assert run["api_calls"] == (run["rounds"] + run["unused_rounds"]) * calls_per_round + run["cut_short_calls"]
     assert len(requests) == run["api_calls"] + run["abandoned_calls"]
     assert max(r["provenance"]["request"] for r in records) < run["rounds"]
     for request in requests:

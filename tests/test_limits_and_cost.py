@@ -214,3 +214,54 @@ def test_totals_across_runs_include_rounds_answered_after_the_target(fake, run_c
     for key in ("api_calls", "prompt_tokens", "completion_tokens", "unused_rounds"):
         assert total[key] == run1[key] + run2[key], key
     assert total["api_calls"] + total["abandoned_calls"] == len(util.generation_requests(fake))
+
+
+def test_a_chat_round_cut_short_keeps_the_usage_of_its_answered_requests(fake):
+    """A stop cancels a chat round whose prompts are partly answered: the answered requests were
+    billed, so the client hands their usage over (once) instead of losing it with the round."""
+    try:
+        from tests.fakeserver import Hang
+    except ImportError:  # tests/ on sys.path
+        from fakeserver import Hang
+    prompt = "###\n1. Instruction: Name a color.\n1. Input:\n<noinput>\n1. Output:\nBlue\n###\n\nContinue the list."
+    fake.enqueue(Hang(60))  # one of the three requests hangs; the other two are answered at once
+    client = RequestClient(Endpoint("m", fake.base_url, "sk-test", "chat"), RequestOptions(concurrency=3, max_tokens=64))
+
+    async def go():
+        asking = asyncio.ensure_future(client.answer([prompt + f" ({k})" for k in range(3)]))
+        while client.succeeded < 2:
+            await asyncio.sleep(0.01)
+        in_flight = client.in_flight
+        asking.cancel()
+        await asyncio.gather(asking, return_exceptions=True)
+        cut = client.take_cut_short()
+        again = client.take_cut_short()
+        await client.close()
+        return in_flight, cut, again
+
+    in_flight, cut, again = asyncio.run(go())
+    assert in_flight == 1 and again == []
+    [answered] = cut
+    assert answered.api_calls == 2 and answered.prompt_tokens > 0 and answered.completion_tokens > 0
+    assert sum(1 for c in answered.choices if getattr(c, "text", None)) == 2
+
+
+def test_a_stopped_chat_run_counts_every_request_it_sent(fake, start_cli, tmp_path, util):
+    """Every request on the wire is in the summary: answered (api_calls, cut-short rounds included)
+    or cancelled on its way (abandoned_calls)."""
+    import signal
+    try:
+        from tests.fakeserver import Hang
+    except ImportError:
+        from fakeserver import Hang
+    for _ in range(40):
+        fake.enqueue(Hang(0.05 * (_ % 7)))
+    out = tmp_path / "o"
+    proc = start_cli("generate", "--output_dir", out, "--base_url", fake.base_url, "--api", "chat",
+                     "--num_instructions_to_generate", 100000, "--request_batch_size", 3, "--concurrency", 6)
+    util.wait_for(lambda: len(util.generation_requests(fake)) >= 30, what="30 requests")
+    proc.send_signal(signal.SIGINT)
+    result = proc.wait(timeout=30)
+    assert result.returncode == 130, result.stderr
+    run = util.load_summary(out)["this_run"]
+    assert run["api_calls"] + run["abandoned_calls"] == len(util.generation_requests(fake))
