@@ -58,6 +58,14 @@ class Endpoint:
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
+def where_requests_go(options, base_url: str | None, api_key: str | None) -> str:
+    """Where a dry run says the requests would go: the URL (any key in it hidden), or, with
+    --local, the server a real run starts (its port is not known before)."""
+    if getattr(options, "runs_locally", False):
+        return "the --local server (llama.cpp on 127.0.0.1, started by a real run)"
+    return redact(base_url or OPENAI_BASE_URL, (api_key,))
+
+
 def keep_loopback_off_proxies() -> None:
     """Add this machine to NO_PROXY. The HTTP client honours HTTP(S)_PROXY / ALL_PROXY, so on a
     machine whose proxy only reaches the internet a request to --local's server or to a server on

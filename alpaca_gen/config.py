@@ -66,6 +66,10 @@ class RequestOptions(Options):
             raise UsageError("--max_cost needs --price_in and/or --price_out (dollars per million tokens)")
         if self.model_name is not None and not self.model_name:
             raise UsageError("--model_name must be a non-empty string")
+        if self.base_url:
+            _check_url("--base_url", self.base_url)
+        elif os.environ.get("OPENAI_BASE_URL") and not self.runs_locally:
+            _check_url("$OPENAI_BASE_URL", os.environ["OPENAI_BASE_URL"])
         if self.runs_locally and self.base_url:
             raise UsageError("--local runs its own server; drop --base_url (or drop --local to use that server)")
         if self.batch and self.runs_locally:
@@ -421,3 +425,15 @@ def _duration_seconds(name: str, value, examples: str, *, zero: bool, most: floa
         limit = ", up to a day" if most == 86400 else ""
         raise UsageError(f"{name} must be seconds or a duration such as {examples}{limit}, got {value!r}")
     return seconds
+
+
+def _check_url(name: str, url: str) -> None:
+    """Refuse at once a server address the client could only fail to reach, retry after retry."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return
+    looks_like_a_host = url[:1].isalnum() and (":" in url or "." in url or url.startswith("localhost"))
+    hint = f"; did you mean http://{url}?" if "://" not in url and looks_like_a_host else ""
+    raise UsageError(f"{name} must be a URL starting with http:// or https://, got {url!r}{hint}")

@@ -14,6 +14,7 @@ import math
 from typing import Callable
 
 from .respond.estimate import approx_tokens
+from .text import plural
 
 #: Kept records per prompt assumed before any run of the output folder. Stanford Alpaca made
 #: 52K records for "less than $500" with text-davinci-003 at $0.02 per 1,000 tokens: at most
@@ -87,7 +88,7 @@ def estimate_lines(*, texts: list[str], model: str, api: str, list_prompts: bool
                      f"prompts, sent as one list prompt, {_n(per_prompt)} each on average ({how})")
     else:
         lines.append(f"# prompt tokens ≈ {_n(per_prompt)} a request, one prompt each (the average over the "
-                     f"{len(texts)} prompts above; {how})")
+                     f"{plural(len(texts), 'prompt')} above; {how})")
     result = {"prompt_tokens_per_prompt": round(per_prompt, 1),
               "prompt_tokens_per_request": round(per_prompt * prompts_per_request, 1)}
     left = target - existing

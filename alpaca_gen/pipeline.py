@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import prompts as prompt_mod
 from .answers import AnswerSource
-from .client import OPENAI_BASE_URL, Endpoint, RequestClient
+from .client import OPENAI_BASE_URL, Endpoint, RequestClient, where_requests_go
 from .config import GenerateConfig, with_local_defaults
 from .errors import AlpacaGenError, Interrupted, UsageError, redact
 from .estimate import estimate_lines
@@ -143,7 +143,9 @@ class Generator:
         if state is not None and self.config.seed is None and state.seed is not None:
             seed = state.seed
             seed_note = " (the seed this output was started with)"
-        where = redact(self.base_url or OPENAI_BASE_URL, (self.api_key,))
+        elif state is not None and state.seed not in (None, self.config.seed):
+            seed_note = f" (not the seed {state.seed} this output was started with; a real run warns)"
+        where = where_requests_go(self.config, self.base_url, self.api_key)
         print(f"# dry run: nothing is sent. {self.config.api} API at {where}, model {self.model}", file=self.out)
         print(
             f"# max_tokens {self.config.max_tokens}, temperature {self.config.temperature}, top_p {self.config.top_p}, "
@@ -202,7 +204,9 @@ class Generator:
         cfg = self.config
         if cfg.seed is not None:
             if state.seed not in (None, cfg.seed):
-                self.warn(f"--seed {cfg.seed} differs from the seed {state.seed} this output was started with")
+                self.warn(f"--seed {cfg.seed} differs from the seed {state.seed} this output was started with: the "
+                          f"rounds from request {state.next_request} on use {cfg.seed}, so no single seed reproduces "
+                          f"the file; drop --seed to go on with {state.seed}")
             return cfg.seed
         return state.seed if state.seed is not None else random.SystemRandom().randrange(2**31)
 

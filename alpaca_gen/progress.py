@@ -132,8 +132,10 @@ class Progress:
             left = (self.total - self.done) * elapsed / made
         if self.deadline is not None and (left is None or self.deadline.at - now < left):
             left, why = self.deadline.at - now, " (--max_time)"
+        if self.max_requests is not None and self.sent >= self.max_requests:
+            return "the last requests are on their way (--max_requests)"
         if self.max_requests is not None and self.sent and elapsed > 0:
-            by_requests = max(0, self.max_requests - self.sent) * elapsed / self.sent
+            by_requests = (self.max_requests - self.sent) * elapsed / self.sent
             if left is None or by_requests < left:
                 left, why = by_requests, " (--max_requests)"
         if left is None:

@@ -15,7 +15,7 @@ import numpy as np
 from .resources import default_seed_tasks_path
 from .seeds import LANGS, SeedProblem, SeedTask, read_seed_file
 from .similarity import NearDuplicateIndex
-from .text import hangul_share, latin_share
+from .text import hangul_share, latin_share, plural
 from .tokenizers import tokenizer_for
 
 
@@ -98,10 +98,10 @@ def check_seed_file(path: str | Path | None = None, *, lang: str | None = None, 
 MAX_PROBLEMS = 20
 
 
-def _more(items: list, what: str, out, limit: int = MAX_PROBLEMS, indent: str = "  ") -> None:
-    """After the first ``limit`` items: how many more there are."""
+def _more(items: list, what: str, out, limit: int = MAX_PROBLEMS, indent: str = "  ", rest: str = "") -> None:
+    """After the first ``limit`` items: how many more there are (``what``: the noun, ``rest``: after it)."""
     if len(items) > limit:
-        print(f"{indent}... and {len(items) - limit} more {what}", file=out)
+        print(f"{indent}... and {plural(len(items) - limit, 'more ' + what)}{rest}", file=out)
 
 
 def print_report(report: SeedReport, *, max_pairs: int = 20, strict: bool = False, out=None) -> None:
@@ -118,10 +118,10 @@ def print_report(report: SeedReport, *, max_pairs: int = 20, strict: bool = Fals
             print(f"    near duplicate: {a} ~ {b} (ROUGE-L {score:.3f})", file=out)
         for line, task_id in r.wrong_language[:MAX_PROBLEMS]:
             print(f"    line {line}: {task_id} is not written in {r.lang}", file=out)
-        _more(r.wrong_language, f"tasks not written in {r.lang}", out, indent="    ")
+        _more(r.wrong_language, "task", out, indent="    ", rest=f" not written in {r.lang}")
     for problem in report.problems[:MAX_PROBLEMS]:
         print(f"  problem: {problem}", file=out)
-    _more(report.problems, "problems", out)
+    _more(report.problems, "problem", out)
     if not report.ok:
         print("  FAILED", file=out)
     elif report.near_pair_count:

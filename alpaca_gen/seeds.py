@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .errors import DataError
 from .records import read_text_file
+from .text import plural
 
 LANGS = ("en", "ko")
 REQUIRED_FIELDS = ("id", "instruction", "instances")
@@ -52,9 +53,22 @@ def _not_jsonl(path: Path, text: str) -> SeedProblem | None:
         return None
     if not isinstance(value, list):
         return None
+    items = plural(len(value), "item")
+    if value and all(_looks_like_alpaca(item) for item in value[:20]):
+        return SeedProblem(0, f"{NOT_JSONL}, but the file is a JSON list of {items}, and they are {ALPACA_NOT_SEEDS}")
     target = path.with_suffix(".jsonl") if path.suffix != ".jsonl" else path.with_name(f"{path.stem}-lines.jsonl")
-    return SeedProblem(0, f"{NOT_JSONL}, but the file is a JSON list of {len(value)} items; "
+    return SeedProblem(0, f"{NOT_JSONL}, but the file is a JSON list of {items}; "
                           f"convert it with: jq -c '.[]' {path} > {target}")
+
+
+#: Why a file of Alpaca records is not a seed file (converting it to JSONL is not enough).
+ALPACA_NOT_SEEDS = ("Alpaca records (instruction, input, output), not seed tasks: a seed task has id, name, "
+                    "instruction, instances (a list of input/output pairs) and is_classification; see the "
+                    "README's 'Seed tasks'")
+
+
+def _looks_like_alpaca(obj: object) -> bool:
+    return isinstance(obj, dict) and "instruction" in obj and "output" in obj and "instances" not in obj
 
 
 def _parse_record(obj: object, line: int) -> tuple[SeedTask | None, str | None]:
@@ -107,7 +121,7 @@ def read_seed_file(path: str | Path) -> tuple[list[SeedTask], list[SeedProblem]]
     if whole is not None:
         return tasks, [whole]
     seen_ids: dict[str, int] = {}
-    lines = not_objects = 0
+    lines = not_objects = alpaca = 0
     for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 may sit inside a JSON string
         if not line.strip():
             continue
@@ -119,6 +133,7 @@ def read_seed_file(path: str | Path) -> tuple[list[SeedTask], list[SeedProblem]]
             not_objects += 1
             continue
         not_objects += not isinstance(obj, dict)
+        alpaca += _looks_like_alpaca(obj)
         task, problem = _parse_record(obj, number)
         if problem:
             problems.append(SeedProblem(number, problem))
@@ -130,7 +145,11 @@ def read_seed_file(path: str | Path) -> tuple[list[SeedTask], list[SeedProblem]]
         seen_ids[task.id] = number
         tasks.append(task)
     if not_objects and not_objects * 2 >= lines:  # mostly not one object a line: say what is expected, once
-        problems.insert(0, SeedProblem(0, f"{NOT_JSONL}: {not_objects} of its {lines} lines are not JSON objects"))
+        problems.insert(0, SeedProblem(0, f"{NOT_JSONL}: {not_objects} of its {plural(lines, 'line')} "
+                                          f"{'is' if not_objects == 1 else 'are'} not JSON objects"))
+    elif alpaca and alpaca * 2 >= lines:
+        share = f"its {plural(lines, 'line')}" if alpaca == lines else f"{alpaca} of its {plural(lines, 'line')}"
+        problems.insert(0, SeedProblem(0, f"{share} {'is' if alpaca == 1 else 'are'} {ALPACA_NOT_SEEDS}"))
     return tasks, problems
 
 
@@ -139,7 +158,8 @@ def load_seed_tasks(path: str | Path) -> list[SeedTask]:
     tasks, problems = read_seed_file(path)
     if problems:
         first = problems[0]
-        more = f" (and {len(problems) - 1} more problems; run 'alpaca-gen seeds check {path}')" if len(problems) > 1 else ""
+        more = (f" (and {len(problems) - 1} more {'problem' if len(problems) == 2 else 'problems'}; run "
+                f"'alpaca-gen seeds check {path}')") if len(problems) > 1 else ""
         where = f"{path}:{first.line}" if first.line else f"{path}"
         raise DataError(f"{where}: {first.message}{more}")
     if not tasks:

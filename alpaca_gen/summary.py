@@ -56,8 +56,10 @@ class RunOutcome:
         lines = [
             f"alpaca-gen: {self.stopped_because}; " + (f"{self.records_in_file}/{self.target}" if self.records_in_file <= self.target
                                                         else f"{self.records_in_file}") + f" records in {self.output}",
-            this_run_line(usage, self.elapsed),
         ]
+        if not (usage.api_calls or usage.abandoned_calls or self.this_run.funnel.lines()):
+            return lines  # nothing was sent: a line of zeros would only be noise
+        lines.append(this_run_line(usage, self.elapsed))
         lines += [f"  {line}" for line in self.this_run.funnel.lines()]
         if "cost_usd" in run:
             per = run["cost_per_kept_usd"]

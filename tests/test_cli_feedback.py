@@ -116,6 +116,19 @@ def test_a_resumed_run_says_so_first(fake, run_cli, tmp_path, util):
     assert "resuming" not in first.stderr
 
 
+def test_a_changed_seed_on_resume_says_which_seed_the_next_rounds_use(fake, run_cli, tmp_path):
+    out = tmp_path / "out"
+    assert run_cli(*gen(fake, out, "--num_instructions_to_generate", 5)).returncode == 0
+    state = json.loads((out / ".alpaca-gen" / "state.json").read_text())
+    dry = run_cli(*gen(fake, out, "--num_instructions_to_generate", 10, "--seed", 8, "--dry_run"))
+    assert "seed 8 (not the seed 1 this output was started with; a real run warns)" in dry.stdout
+    again = run_cli(*gen(fake, out, "--num_instructions_to_generate", 10, "--seed", 8))
+    assert again.returncode == 0, again.stderr
+    assert (f"--seed 8 differs from the seed 1 this output was started with: the rounds from request "
+            f"{state['next_request']} on use 8, so no single seed reproduces the file; drop --seed to go on with 1"
+            in again.stderr)
+
+
 def test_a_finished_run_run_again_does_nothing_and_says_so(fake, run_cli, tmp_path):
     out = tmp_path / "out"
     assert run_cli(*gen(fake, out, "--num_instructions_to_generate", 5)).returncode == 0
@@ -127,6 +140,7 @@ def test_a_finished_run_run_again_does_nothing_and_says_so(fake, run_cli, tmp_pa
                                   "5/5 records in ")
     assert smaller.stdout.startswith("alpaca-gen: regen.json already has 5 records, more than the target 3; nothing "
                                      "to do; 5 records in ")
+    assert "this run:" not in same.stdout and "requests/s" not in same.stdout  # no line of zeros
     if importlib.util.find_spec("llama_cpp") is not None:  # --local starts no model server for nothing
         local = run_cli("generate", "--output_dir", out, "--local", "--num_instructions_to_generate", 5)
         assert local.returncode == 0 and "--local:" not in local.stderr, local.stderr
@@ -381,6 +395,7 @@ def test_progress_words_and_the_time_a_limit_leaves():
     assert at().time_left(start + 60) == "about 9 min 00 s left"
     assert at(deadline=Deadline(start + 120, "--max_time 3m reached")).time_left(start + 60) == "about 60 s left (--max_time)"
     assert at(max_requests=3).time_left(start + 60) == "about 2 min 00 s left (--max_requests)"
+    assert at(max_requests=1).time_left(start + 60) == "the last requests are on their way (--max_requests)"
     assert at(deadline=Deadline(start + 3600, "--max_time 1h reached")).time_left(start + 60) == "about 9 min 00 s left"  # the target comes first
     assert "1 request sent" in at().line(start + 60) and "requests sent" not in at().line(start + 60)
 

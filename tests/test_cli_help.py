@@ -473,3 +473,47 @@ def test_dedup_dropped_must_not_overwrite_the_input_or_output(run_cli_many, tmp_
     for result in results:
         assert "--dropped must differ" in one_error_line(result)
     assert (tmp_path / "in.jsonl").read_bytes() == before and not (tmp_path / "out.jsonl").exists()
+
+
+# -- addresses, dry runs and seed files a user gets slightly wrong ----------------------------------------
+
+@pytest.mark.parametrize("url, hint", [("127.0.0.1:8000/v1", "; did you mean http://127.0.0.1:8000/v1?"),
+                                       ("localhost:9/v1", "; did you mean http://localhost:9/v1?"),
+                                       ("ftp://example.com/v1", ""), ("notaurl", "")])
+def test_a_base_url_without_http_is_refused_at_once(run_cli_many, tmp_path, url, hint):
+    """Without a scheme the client could only fail to connect, retry after retry (about 25 s)."""
+    generate, respond = run_cli_many([
+        ("generate", "--base_url", url, "--model_name", "m", "--output_dir", tmp_path / "o"),
+        ("respond", "data.jsonl", "--output", "r.jsonl", "--base_url", url),
+    ])
+    for result in (generate, respond):
+        assert one_error_line(result) == (f"alpaca-gen: error: --base_url must be a URL starting with http:// or "
+                                          f"https://, got {url!r}{hint}")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_local_dry_run_names_the_local_server_not_openai(run_cli, tmp_path):
+    result = run_cli("generate", "--local", "--dry_run", "--output_dir", tmp_path / "o")
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert "api.openai.com" not in result.stdout
+    assert first.startswith("# dry run: nothing is sent. completions API at the --local server (llama.cpp on "
+                            "127.0.0.1, started by a real run)")
+
+
+@pytest.mark.parametrize("shape", ["json list", "jsonl"])
+def test_seeds_check_on_alpaca_records_says_they_are_not_seed_tasks(run_cli, tmp_path, shape):
+    records = [{"instruction": f"다음 단어 {i}개를 가나다순으로 정렬하세요.", "input": "사과, 배", "output": "배, 사과"}
+               for i in range(25)]
+    path = tmp_path / ("alpaca.json" if shape == "json list" else "alpaca.jsonl")
+    path.write_text(json.dumps(records, ensure_ascii=False) if shape == "json list" else
+                    "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    result = run_cli("seeds", "check", path)
+    assert result.returncode != 0
+    first = next(line for line in result.stdout.splitlines() if "problem:" in line)
+    assert "Alpaca records (instruction, input, output), not seed tasks" in first
+    assert "jq" not in result.stdout  # converting the file would not help
+    if shape == "json list":
+        assert "a JSON list of 25 items" in first
+    else:
+        assert "its 25 lines are Alpaca records" in first and "... and 6 more problems" in result.stdout

@@ -20,6 +20,7 @@ from .. import prompts as prompt_mod
 from ..answers import RoundResult, Unusable
 from ..errors import DataError
 from ..records import read_text_file, write_atomic
+from ..text import plural
 from .ledger import BatchLedger
 from .lines import BatchRequest, parse_custom_id, round_requests
 from .results import read_results, round_result
@@ -155,8 +156,10 @@ def describe(prepared: Prepared) -> str:
     engine = (f"vllm run-batch -i {prepared.path} -o results.jsonl --model MODEL (the --model_name given here)"
               if prepared.url.endswith("/chat/completions")
               else "an engine that serves /v1/completions (vllm run-batch takes only chat: prepare with --api chat)")
-    return (f"alpaca-gen batch prepare: {prepared.path}: {prepared.requests} requests (rounds {prepared.rounds.start}–"
-            f"{prepared.rounds.stop - 1}) for {prepared.url}\n  next: {engine}, then "
+    first, last = prepared.rounds.start, prepared.rounds.stop - 1
+    rounds = f"round {first}" if first == last else f"rounds {first}–{last}"
+    return (f"alpaca-gen batch prepare: {prepared.path}: {plural(prepared.requests, 'request')} ({rounds}) for "
+            f"{prepared.url}\n  next: {engine}, then "
             f"alpaca-gen batch ingest {prepared.output_dir} results.jsonl")
 
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..client import OPENAI_BASE_URL
-from ..errors import redact
+from ..client import where_requests_go
 from ..respond.estimate import approx_tokens
 from ..summary import stop_lines, this_run_line
 from .stats import win_rate
@@ -59,7 +58,7 @@ class JudgeOutcome:
 
 def print_judge_dry_run(judge, out) -> dict:
     o = judge.options
-    where = redact(judge.base_url or OPENAI_BASE_URL, (judge.api_key,))
+    where = where_requests_go(o, judge.base_url, judge.api_key)
     print(f"# dry run: nothing is sent. Judge {judge.model} ({o.api} API at {where}); {judge.item_count} items, "
           f"2 requests each (both orders)", file=out)
     prompts = judge.prompts_for(0)

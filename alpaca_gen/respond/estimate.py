@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..client import OPENAI_BASE_URL
-from ..errors import redact
+from ..client import where_requests_go
 
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 SHOWN = 3
@@ -18,7 +17,7 @@ def approx_tokens(text: str) -> int:
 
 def print_dry_run(responder, out) -> dict:
     r, o = responder, responder.options
-    where = redact(r.base_url or OPENAI_BASE_URL, (r.api_key,))
+    where = where_requests_go(o, r.base_url, r.api_key)
     print(f"# dry run: nothing is sent. {o.api} API at {where}, model {r.model}; max_tokens {o.max_tokens}, "
           f"temperature {o.temperature}, top_p {o.top_p}" + (f", stop {r.prompts.stop!r}" if r.prompts.stop else ""),
           file=out)
