@@ -147,8 +147,9 @@ class RoundProcessor:
         for (record, position), verdict in zip(candidates, verdicts):
             if verdict.duplicate:
                 similarity.drop("near_duplicate")
+                # Unrounded: a score of 0.7000000000000001 is above 0.7, and the file must show it.
                 self._reject("similarity", "near_duplicate", answered, position, task=_fields(record),
-                             similar_to=verdict.best_text, rouge_l_f1=round(verdict.best_score, 4))
+                             similar_to=verdict.best_text, rouge_l_f1=float(verdict.best_score))
                 continue
             similarity.passed += 1
             target.entered += 1

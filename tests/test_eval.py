@@ -288,4 +288,4 @@ def test_annotate_stops_cleanly_on_sigterm(start_cli, tmp_path):
     proc.send_signal(signals.SIGTERM)
     result = proc.wait(timeout=20)
     assert result.returncode == 0, result.stderr
-    assert "stopped; 0 of 6 items voted" in result.stdout and "Traceback" not in result.stderr
+    assert "stopped; 0 of 6 items voted, nothing to save" in result.stdout and "Traceback" not in result.stderr

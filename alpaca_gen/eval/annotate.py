@@ -186,5 +186,5 @@ def serve(options, *, out, ready=None) -> None:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     done = session.state()["done"]
-    print(f"alpaca-gen: stopped; {done} of {len(session.pairs)} items voted, saved in {session.votes.path}",
-          file=out, flush=True)
+    saved = f"saved in {session.votes.path}" if done else "nothing to save"
+    print(f"alpaca-gen: stopped; {done} of {len(session.pairs)} items voted, {saved}", file=out, flush=True)
