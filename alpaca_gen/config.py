@@ -127,7 +127,9 @@ class GenerateConfig(RequestOptions):
     lang: str = flag("en", "en or ko: the prompt, the seeds sampled, the filters and the ROUGE-L tokenizer.", choices=LANGS)
     similarity_threshold: float = flag(0.7, "Drop a task whose ROUGE-L F1 with any seed or kept instruction is above this.", low=0, high=1)
     seed: int | None = flag(None, "Sampling seed: request k's prompt depends only on (seed, k). Default: random, remembered for resume.", low=0)
-    dry_run: bool = flag(False, "Print the prompts of the next round and exit; sends nothing and needs no key.")
+    dry_run: bool = flag(False, "Print the prompts of the next round and an estimate for the target (prompt tokens "
+                                "a request, requests, cost with the prices, time from earlier runs) and exit; sends "
+                                "nothing and needs no key.")
     prompt_path: str | None = flag(None, "Use this prompt header instead of the shipped prompts/<lang>.txt.")
     cross_lang_seeds: bool = flag(False, "Allow seeds of another language when the file has none of --lang.")
     tokenizer: str | None = flag(None, "ROUGE-L tokenizer. Default: rouge (en), hangul-char (ko).", choices=TOKENIZER_NAMES)
