@@ -32,8 +32,10 @@ class RequestOptions(Options):
     concurrency: int = flag(4, "Requests in flight at once.", low=1)
     max_requests: int | None = flag(None, "Stop after this many API calls in this run (resumable).", low=1)
     max_retries: int = flag(5, "Retries for server errors, timeouts and dropped connections before giving up.", low=0)
-    backoff_base: float = flag(1.0, "First retry delay in seconds; doubles on each retry, with jitter.", low=0, high=600)
-    request_timeout: float = flag(300.0, "Seconds to wait for one response.", low=0.001, high=86400)
+    backoff_base: float = flag(1.0, "First retry delay (seconds, or a duration such as 500ms); doubles on each "
+                                    "retry, with jitter.", low=0, high=600, kind="seconds")
+    request_timeout: float = flag(300.0, "How long to wait for one response (seconds, or a duration such as 10m).",
+                                  low=0.001, high=86400, kind="seconds")
     rpm: float | None = flag(None, "Send at most this many requests per minute.", low=1e-9)
     tpm: float | None = flag(None, "Send at most this many tokens (prompt + completion, estimated ahead, settled from usage) per minute.", low=1e-9)
     price_in: float = flag(0.0, "Price in dollars per million prompt tokens, for the cost in the summary.", low=0, high=1e6)
@@ -54,8 +56,9 @@ class RequestOptions(Options):
                               "24 h. A run started again re-attaches to the waves already submitted.")
     batch_size: int = flag(50_000, "With --batch: the most requests in one wave (OpenAI takes 50,000 a file; the first "
                                    "wave is smaller, the next ones sized by the yield so far).", low=1)
-    batch_poll_interval: float = flag(30.0, "With --batch: seconds before the first status check of a batch; the pause "
-                                            "grows by half each time, up to 10 minutes.", low=0, high=86400)
+    batch_poll_interval: float = flag(30.0, "With --batch: the wait before the first status check of a batch (seconds, "
+                                            "or a duration such as 2m); the pause grows by half each time, up to 10 "
+                                            "minutes.", low=0, high=86400, kind="seconds")
     batch_cancel: bool = flag(False, "With --batch: on Ctrl-C or an error, cancel the running batch (default: leave it "
                                      "running, to be collected by the next run).")
     batch_discount: float = flag(0.5, "With --batch: the share of the list price (--price_in, --price_out) a batch costs.",

@@ -29,7 +29,8 @@ class Flag:
     default_text: str = ""
     #: An empty text is a value ("--system ''": no system message), not "unset".
     keep_empty: bool = False
-    #: The word --help shows for the value when the type alone does not say it ("duration").
+    #: The word --help shows for the value when the type alone does not say it: "duration" (a text
+    #: flag parsed later), "seconds" (a float flag that also takes a duration such as 5m).
     kind: str = ""
 
 
@@ -82,6 +83,16 @@ def _convert(name: str, value: Any, base: type, optional: bool) -> Any:
     return value
 
 
+def _seconds(name: str, text: str) -> float:
+    """A float flag of seconds given as a duration ("90s", "5m", "1h30m", "20ms")."""
+    from .server_errors import parse_duration
+
+    seconds = parse_duration(text) if not text.strip().startswith("-") else None
+    if seconds is None:
+        raise UsageError(f"--{name} must be seconds or a duration such as 30s or 5m, got {text!r}")
+    return seconds
+
+
 class Options:
     """Mixin for option dataclasses: conversion from flags, validation, the spec.
 
@@ -111,6 +122,9 @@ class Options:
             if value == "" and base is str and known[name].metadata.get("flag", Flag("")).keep_empty:
                 values[name] = ""
                 continue
+            meta = known[name].metadata.get("flag", Flag(""))
+            if meta.kind == "seconds" and isinstance(value, str) and value.strip():
+                value = _seconds(name, value)
             values[name] = _convert(name, value, base, optional)
         config = cls(**values)
         config.given = frozenset(flags)
@@ -247,7 +261,7 @@ URL_SUFFIXES = ("_url",)
 class Param:
     """One parameter of a command as the command line sees it."""
     name: str
-    kind: str  # "bool", "int", "float", "text", "path", "url", "duration" or "choice"
+    kind: str  # "bool", "int", "float", "seconds", "text", "path", "url", "duration" or "choice"
     default: Any
     help: str
     choices: tuple | None = None
@@ -315,7 +329,7 @@ def _notes(p: Param, local_defaults: dict | None = None) -> str:
         notes.append(f"default: {default}")
     if local_defaults and p.name in local_defaults and local_defaults[p.name] != p.default:
         notes.append(f"with --local: {local_defaults[p.name]}")
-    if p.kind in ("int", "float") and (p.low is not None or p.high is not None):
+    if p.kind in ("int", "float", "seconds") and (p.low is not None or p.high is not None):
         if p.low is not None and 0 < p.low < 1e-6 and p.high is None:
             notes.append("more than 0")  # low=1e-9: any positive number
             return f"  ({', '.join(notes)})"

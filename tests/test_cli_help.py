@@ -76,7 +76,7 @@ def test_help_on_stdout_for_every_command(helps, path):
             elif p.kind == "choice":
                 assert re.search(rf"(?m)^  --{p.name} {re.escape('|'.join(map(str, p.choices)))}\b", text), p.name
             else:
-                assert p.kind in ("int", "float", "text", "path", "url", "duration")
+                assert p.kind in ("int", "float", "seconds", "text", "path", "url", "duration")
                 assert re.search(rf"(?m)^  --{p.name} {p.kind}\b", text), p.name
     assert helps[(*path, "--help")].stdout == helps[(*path, "-h")].stdout
 
@@ -92,7 +92,8 @@ def test_help_writes_types_and_defaults_as_a_person_would(helps):
                  "  --lang en|ko  (default: en)",
                  "  --dry_run / --nodry_run  (default: false)",
                  "  --similarity_stats / --nosimilarity_stats  (default: true)",
-                 "  --rpm float  (more than 0)"):
+                 "  --rpm float  (more than 0)",
+                 "  --request_timeout seconds  (default: 300.0, 0.001 to 86400)"):
         assert line + "\n" in text, line
     # What --local changes is shown beside the default, and only where it differs.
     assert "  --max_tokens int  (default: 3072, with --local: 256, at least 16)\n" in text
@@ -517,3 +518,21 @@ def test_seeds_check_on_alpaca_records_says_they_are_not_seed_tasks(run_cli, tmp
         assert "a JSON list of 25 items" in first
     else:
         assert "its 25 lines are Alpaca records" in first and "... and 6 more problems" in result.stdout
+
+
+@pytest.mark.parametrize("value, seconds", [("90", 90.0), ("5m", 300.0), ("1h30m", 5400.0), ("500ms", 0.5), ("0.25", 0.25)])
+def test_flags_in_seconds_also_take_durations(value, seconds):
+    from alpaca_gen.config import GenerateConfig
+
+    config = GenerateConfig.from_flags(request_timeout=value, batch_poll_interval=value)
+    assert config.request_timeout == config.batch_poll_interval == seconds
+    assert GenerateConfig.from_flags(backoff_base="500ms").backoff_base == 0.5
+
+
+@pytest.mark.parametrize("value, says", [("soon", "must be seconds or a duration such as 30s or 5m, got 'soon'"),
+                                         ("-5s", "must be seconds or a duration"),
+                                         ("2d", "must be seconds or a duration"),
+                                         ("25h", "must be a number from 0.001 to 86400")])
+def test_a_bad_duration_in_a_seconds_flag_is_one_line(run_cli, tmp_path, value, says):
+    result = run_cli("generate", "--dry_run", "--output_dir", tmp_path / "o", "--request_timeout", value)
+    assert says in one_error_line(result)
