@@ -57,7 +57,7 @@ class RequestOptions(Options):
     batch_size: int = flag(50_000, "With --batch: the most requests in one wave (OpenAI takes 50,000 a file; the first "
                                    "wave is smaller, the next ones sized by the yield so far).", low=1)
     batch_poll_interval: float = flag(30.0, "With --batch: the wait before the first status check of a batch (seconds, "
-                                            "or a duration such as 2m); the pause grows by half each time, up to 10 "
+                                            "or a duration such as 2m); the pause grows by half each time, up to 5 "
                                             "minutes.", low=0, high=86400, kind="seconds")
     batch_cancel: bool = flag(False, "With --batch: on Ctrl-C or an error, cancel the running batch (default: leave it "
                                      "running, to be collected by the next run).")
@@ -438,7 +438,12 @@ def _check_url(name: str, url: str) -> None:
 
     parts = urlsplit(url)
     if parts.scheme in ("http", "https") and parts.hostname:
+        try:
+            parts.port  # raises on a port that is not a number from 0 to 65535
+        except ValueError:
+            raise UsageError(f"{name} has a bad port: {url!r}") from None
         return
     looks_like_a_host = url[:1].isalnum() and (":" in url or "." in url or url.startswith("localhost"))
-    hint = f"; did you mean http://{url}?" if "://" not in url and looks_like_a_host else ""
+    near_miss = url.lower().startswith(("http:", "https:"))  # http:/host, https:host: say no more than the rule
+    hint = f"; did you mean http://{url}?" if "://" not in url and looks_like_a_host and not near_miss else ""
     raise UsageError(f"{name} must be a URL starting with http:// or https://, got {url!r}{hint}")

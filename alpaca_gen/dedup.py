@@ -40,7 +40,9 @@ def dedup_lang(record: dict, text: str, lang: str) -> str:
         return lang
     if record.get("lang") in LANGS:
         return record["lang"]
-    return detect_lang(text) or ("ko" if hangul_share(text) > 0 else "en")
+    # Hangul first: "Python에서 list comprehension을 …" is mostly Latin letters, and the English
+    # tokenizer would delete its Korean words; the Korean one keeps the Latin ones.
+    return "ko" if hangul_share(text) > 0 else (detect_lang(text) or "en")
 
 
 class LanguagePools:
@@ -66,8 +68,8 @@ class LanguagePools:
     def add_seeds(self, tasks) -> int:
         added = 0
         for task in tasks:
-            lang = self.lang if self.lang != "auto" else task.lang if task.lang in LANGS else dedup_lang(
-                {}, task.instruction, "auto")
+            # By script under auto: the seed loader calls a task without a lang field English.
+            lang = self.lang if self.lang != "auto" else dedup_lang({}, task.instruction, "auto")
             self.index(lang).add(task.instruction)
             self.pools[lang].append({"seed_id": task.id, "instruction": task.instruction})
             added += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import types
 import typing
 from dataclasses import dataclass
@@ -88,7 +89,7 @@ def _seconds(name: str, text: str) -> float:
     from .server_errors import parse_duration
 
     seconds = parse_duration(text) if not text.strip().startswith("-") else None
-    if seconds is None:
+    if seconds is None or not math.isfinite(seconds) or text.strip().lower() in ("nan", "inf", "infinity"):
         raise UsageError(f"--{name} must be seconds or a duration such as 30s or 5m, got {text!r}")
     return seconds
 

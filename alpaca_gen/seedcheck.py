@@ -109,7 +109,7 @@ def print_report(report: SeedReport, *, max_pairs: int = 20, strict: bool = Fals
     print(f"{report.path}", file=out)
     for r in report.languages:
         print(
-            f"  {r.lang}: {r.count} tasks, classification {r.classification} ({r.classification_share:.1%}), "
+            f"  {r.lang}: {plural(r.count, 'task')}, classification {r.classification} ({r.classification_share:.1%}), "
             f"with input {r.with_input} ({r.input_share:.1%}), near-duplicate pairs {len(r.near_pairs)}, "
             f"not in {r.lang} {len(r.wrong_language)}",
             file=out,

@@ -55,16 +55,23 @@ def _not_jsonl(path: Path, text: str) -> SeedProblem | None:
         return None
     items = plural(len(value), "item")
     if value and all(_looks_like_alpaca(item) for item in value[:20]):
-        return SeedProblem(0, f"{NOT_JSONL}, but the file is a JSON list of {items}, and they are {ALPACA_NOT_SEEDS}")
+        return SeedProblem(0, f"{NOT_JSONL}, but the file is a JSON list of {items}, which "
+                              f"{_alpaca_not_seeds(len(value))}")
     target = path.with_suffix(".jsonl") if path.suffix != ".jsonl" else path.with_name(f"{path.stem}-lines.jsonl")
     return SeedProblem(0, f"{NOT_JSONL}, but the file is a JSON list of {items}; "
                           f"convert it with: jq -c '.[]' {path} > {target}")
 
 
 #: Why a file of Alpaca records is not a seed file (converting it to JSONL is not enough).
-ALPACA_NOT_SEEDS = ("Alpaca records (instruction, input, output), not seed tasks: a seed task has id, name, "
-                    "instruction, instances (a list of input/output pairs) and is_classification; see the "
-                    "README's 'Seed tasks'")
+WHAT_A_SEED_TASK_HAS = ("a seed task has id, name, instruction, instances (a list of input/output pairs) and "
+                        "is_classification; see the README's 'Seed tasks'")
+
+
+def _alpaca_not_seeds(n: int) -> str:
+    """'is an Alpaca record …, not a seed task' / 'are Alpaca records …, not seed tasks', then what one has."""
+    if n == 1:
+        return f"is an Alpaca record (instruction, input, output), not a seed task: {WHAT_A_SEED_TASK_HAS}"
+    return f"are Alpaca records (instruction, input, output), not seed tasks: {WHAT_A_SEED_TASK_HAS}"
 
 
 def _looks_like_alpaca(obj: object) -> bool:
@@ -149,7 +156,7 @@ def read_seed_file(path: str | Path) -> tuple[list[SeedTask], list[SeedProblem]]
                                           f"{'is' if not_objects == 1 else 'are'} not JSON objects"))
     elif alpaca and alpaca * 2 >= lines:
         share = f"its {plural(lines, 'line')}" if alpaca == lines else f"{alpaca} of its {plural(lines, 'line')}"
-        problems.insert(0, SeedProblem(0, f"{share} {'is' if alpaca == 1 else 'are'} {ALPACA_NOT_SEEDS}"))
+        problems.insert(0, SeedProblem(0, f"{share} {_alpaca_not_seeds(alpaca)}"))
     return tasks, problems
 
 

@@ -91,7 +91,10 @@ def stop_lines(usage, *, target_reached: bool, asked_again: str = "") -> list[st
         lines.append(f"  {n} answered round{'s' if n != 1 else ''} came in after the stop and {'were' if n != 1 else 'was'} "
                      "not written (their tokens are counted; the next run asks again)")
     n = usage.cut_short_calls
-    if n:
+    if n and target_reached:
+        lines.append(f"  {plural(n, 'request')} of rounds still under way at the target {'were' if n != 1 else 'was'} "
+                     "answered but not needed (their tokens are counted)")
+    elif n:
         lines.append(f"  {plural(n, 'request')} answered in rounds cut short by the stop "
                      f"{'were' if n != 1 else 'was'} not used (their tokens are counted; the next run asks again)")
     n = usage.abandoned_calls

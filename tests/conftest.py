@@ -222,6 +222,14 @@ def generation_requests(fake: FakeOpenAI) -> list[dict]:
     return [r for r in list(fake.requests) if r["path"] in GENERATION_PATHS]
 
 
+def assert_every_request_counted(usage: dict, fake: FakeOpenAI) -> None:
+    """Each request the server logged is in the summary: answered (``api_calls``, cut-short rounds
+    included) or cancelled on its way (``abandoned_calls``). A request cancelled before its body
+    reached the server is counted as abandoned but never logged, hence a range, not an equality."""
+    logged = len(generation_requests(fake))
+    assert usage["api_calls"] <= logged <= usage["api_calls"] + usage["abandoned_calls"], (usage, logged)
+
+
 def files_under(directory: Path) -> list[Path]:
     directory = Path(directory)
     if not directory.exists():
@@ -312,6 +320,7 @@ def util():
         run_many=run_cli_concurrently,
         SECRET=SECRET, REPO=REPO, SEED_FILE=SEED_FILE, GENERATION_PATHS=GENERATION_PATHS,
         generation_requests=generation_requests, assert_no_secret=assert_no_secret,
+        assert_every_request_counted=assert_every_request_counted,
         assert_clean_error=assert_clean_error, load_regen=load_regen, load_summary=load_summary,
         seed_tasks=seed_tasks, hangul_share=hangul_share, write_valid_regen=write_valid_regen,
         wait_for=wait_for, files_under=files_under, make_env=make_env,

@@ -100,7 +100,7 @@ def test_generate_end_to_end(fake, run_cli, tmp_path, util, lang, api):
     # keep no records, and so are the answered calls of a chat round the end cut short;
     # calls still in flight then are counted as abandoned.
     assert run["api_calls"] == (run["rounds"] + run["unused_rounds"]) * calls_per_round + run["cut_short_calls"]
-    assert len(requests) == run["api_calls"] + run["abandoned_calls"]
+    util.assert_every_request_counted(run, fake)
     assert max(r["provenance"]["request"] for r in records) < run["rounds"]
     for request in requests:
         body = request["body"]

@@ -480,7 +480,8 @@ def test_dedup_dropped_must_not_overwrite_the_input_or_output(run_cli_many, tmp_
 
 @pytest.mark.parametrize("url, hint", [("127.0.0.1:8000/v1", "; did you mean http://127.0.0.1:8000/v1?"),
                                        ("localhost:9/v1", "; did you mean http://localhost:9/v1?"),
-                                       ("ftp://example.com/v1", ""), ("notaurl", "")])
+                                       ("ftp://example.com/v1", ""), ("notaurl", ""), ("http:/127.0.0.1:8000/v1", ""),
+                                       ("https:api.openai.com/v1", "")])
 def test_a_base_url_without_http_is_refused_at_once(run_cli_many, tmp_path, url, hint):
     """Without a scheme the client could only fail to connect, retry after retry (about 25 s)."""
     generate, respond = run_cli_many([
@@ -532,7 +533,13 @@ def test_flags_in_seconds_also_take_durations(value, seconds):
 @pytest.mark.parametrize("value, says", [("soon", "must be seconds or a duration such as 30s or 5m, got 'soon'"),
                                          ("-5s", "must be seconds or a duration"),
                                          ("2d", "must be seconds or a duration"),
-                                         ("25h", "must be a number from 0.001 to 86400")])
+                                         ("25h", "must be a number from 0.001 to 86400"),
+                                         ("nan", "must be seconds or a duration"), ("inf", "must be seconds")])
 def test_a_bad_duration_in_a_seconds_flag_is_one_line(run_cli, tmp_path, value, says):
     result = run_cli("generate", "--dry_run", "--output_dir", tmp_path / "o", "--request_timeout", value)
     assert says in one_error_line(result)
+
+
+def test_a_base_url_with_a_bad_port_is_refused_at_once(run_cli, tmp_path):
+    result = run_cli("generate", "--base_url", "http://localhost:abc/v1", "--output_dir", tmp_path / "o")
+    assert one_error_line(result) == "alpaca-gen: error: --base_url has a bad port: 'http://localhost:abc/v1'"

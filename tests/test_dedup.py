@@ -189,3 +189,24 @@ def test_korean_input_with_english_tokenizer_is_refused(tmp_path):
         dedup_file(str(path), str(tmp_path / "out.jsonl"), lang="en")
     result = dedup_file(str(path), str(tmp_path / "out.jsonl"), lang="ko")
     assert result["kept"] == 2 and result["dropped"] == 1
+
+
+def test_auto_puts_korean_with_english_words_in_the_korean_pool(tmp_path):
+    """Mostly Latin letters, but Korean: the English tokenizer would delete the Korean words and
+    call two different requests the same one (ROUGE-L F1 1.0)."""
+    records = [{"instruction": "Python에서 list comprehension을 사용하는 예를 보여주세요."},
+               {"instruction": "Python에서 list comprehension을 쓰면 안 되는 경우를 설명하세요."}]
+    src = write_jsonl(tmp_path / "data.jsonl", records)
+    result = run(src, tmp_path / "clean.jsonl")
+    assert result["kept"] == 2 and result["languages"] == {"ko": {"input": 2, "kept": 2, "dropped": 0}}
+
+
+def test_auto_pools_a_seed_without_a_lang_field_by_its_script(tmp_path):
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text(json.dumps({"id": "s1", "name": "translate", "instruction": "다음 문장을 영어로 번역하세요.",
+                                 "instances": [{"input": "안녕하세요.", "output": "Hello."}],
+                                 "is_classification": False}, ensure_ascii=False) + "\n", encoding="utf-8")
+    src = write_jsonl(tmp_path / "data.jsonl", KO_RECORDS)
+    result = run(src, tmp_path / "clean.jsonl", seed_tasks_path=str(seeds))
+    assert result["seed_instructions"] == 1
+    assert KO_RECORDS[0] not in read_jsonl(tmp_path / "clean.jsonl")  # near the seed, in the Korean pool

@@ -125,7 +125,7 @@ def test_cost_is_tokens_times_prices(fake, run_cli, tmp_path, util):
     assert run["cost_per_kept_usd"] == pytest.approx(expected / run["kept"], abs=1e-6)
     assert "cost $" in result.stdout
     # Every call the server saw is accounted for: used, not needed after the target, or abandoned.
-    assert run["api_calls"] + run["abandoned_calls"] == len(util.generation_requests(fake))
+    util.assert_every_request_counted(run, fake)
 
 
 def test_max_cost_stops_before_the_budget_and_resumes(fake, run_cli, tmp_path, util):
@@ -213,7 +213,7 @@ def test_totals_across_runs_include_rounds_answered_after_the_target(fake, run_c
     run2, total = summary["this_run"], summary["all_runs"]
     for key in ("api_calls", "prompt_tokens", "completion_tokens", "unused_rounds"):
         assert total[key] == run1[key] + run2[key], key
-    assert total["api_calls"] + total["abandoned_calls"] == len(util.generation_requests(fake))
+    util.assert_every_request_counted(total, fake)
 
 
 def test_a_chat_round_cut_short_keeps_the_usage_of_its_answered_requests(fake):
@@ -246,16 +246,23 @@ def test_a_chat_round_cut_short_keeps_the_usage_of_its_answered_requests(fake):
     assert sum(1 for c in answered.choices if getattr(c, "text", None)) == 2
 
 
-def test_a_stopped_chat_run_counts_every_request_it_sent(fake, start_cli, tmp_path, util):
-    """Every request on the wire is in the summary: answered (api_calls, cut-short rounds included)
-    or cancelled on its way (abandoned_calls)."""
+def test_a_stopped_chat_run_counts_every_request_it_sent(make_fake, start_cli, tmp_path, util):
+    """Requests answered at different speeds (0 to 0.3 s, by prompt), so a stop finds chat rounds
+    half answered: every request on the wire is still in the summary, answered (api_calls,
+    cut-short rounds included) or cancelled on its way (abandoned_calls)."""
+    import hashlib
     import signal
+    import time as clock
     try:
-        from tests.fakeserver import Hang
+        from tests.fakeserver import default_responder
     except ImportError:
-        from fakeserver import Hang
-    for _ in range(40):
-        fake.enqueue(Hang(0.05 * (_ % 7)))
+        from fakeserver import default_responder
+
+    def uneven(prompt_text, body):
+        clock.sleep(int(hashlib.sha256(prompt_text.encode()).hexdigest(), 16) % 4 * 0.1)
+        return default_responder(prompt_text, body)
+
+    fake = make_fake(responder=uneven)
     out = tmp_path / "o"
     proc = start_cli("generate", "--output_dir", out, "--base_url", fake.base_url, "--api", "chat",
                      "--num_instructions_to_generate", 100000, "--request_batch_size", 3, "--concurrency", 6)
@@ -264,4 +271,52 @@ def test_a_stopped_chat_run_counts_every_request_it_sent(fake, start_cli, tmp_pa
     result = proc.wait(timeout=30)
     assert result.returncode == 130, result.stderr
     run = util.load_summary(out)["this_run"]
-    assert run["api_calls"] + run["abandoned_calls"] == len(util.generation_requests(fake))
+    util.assert_every_request_counted(run, fake)
+
+
+def test_the_summary_says_why_cut_short_requests_were_not_used():
+    from alpaca_gen.state import Usage
+    from alpaca_gen.summary import stop_lines
+
+    usage = Usage(api_calls=10, cut_short_calls=2)
+    assert stop_lines(usage, target_reached=True) == [
+        "  2 requests of rounds still under way at the target were answered but not needed (their tokens are counted)"]
+    assert stop_lines(Usage(cut_short_calls=1), target_reached=False) == [
+        "  1 request answered in rounds cut short by the stop was not used (their tokens are counted; the next run "
+        "asks again)"]
+
+
+def test_the_judge_hands_over_a_first_answer_whose_retry_a_stop_cancelled():
+    """A verdict it cannot read is asked again; a stop during that retry must not lose the first,
+    billed, answer."""
+    from alpaca_gen.answers import Choice, RoundResult
+    from alpaca_gen.eval.judge import UnparsedRetry
+
+    class Inner:
+        max_tokens, in_flight = 64, 0
+
+        def __init__(self):
+            self.calls = 0
+
+        async def answer(self, prompts, round_number=None):
+            self.calls += 1
+            if self.calls > 1:
+                await asyncio.sleep(60)  # the retry: the stop comes while it is on its way
+            return RoundResult(choices=[Choice("no verdict here", "stop")] * len(prompts), api_calls=len(prompts),
+                               prompt_tokens=100, completion_tokens=10)
+
+        def take_cut_short(self):
+            return []
+
+    source = UnparsedRetry(Inner(), lambda round_number: " Answer A or B.", retries=2, read=lambda text: None)
+
+    async def go():
+        asking = asyncio.ensure_future(source.answer(["Which is better?", "Which is better? (swapped)"], 0))
+        while source.inner.calls < 2:
+            await asyncio.sleep(0.01)
+        asking.cancel()
+        await asyncio.gather(asking, return_exceptions=True)
+        return source.take_cut_short(), source.take_cut_short()
+
+    cut, again = asyncio.run(go())
+    assert [(r.api_calls, r.prompt_tokens, r.completion_tokens) for r in cut] == [(2, 100, 10)] and again == []

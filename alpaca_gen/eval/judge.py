@@ -10,6 +10,7 @@ in item order, with the same resume and exactly-once guarantees as ``respond``.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +125,7 @@ class UnparsedRetry:
     def __init__(self, inner, reminder_for, retries: int, read=parse_verdict):
         # reminder_for(round) -> the text added to a prompt asked again; read(text) -> the verdict or None
         self.inner, self.reminder_for, self.retries, self.read = inner, reminder_for, retries, read
+        self._cut_short: list[RoundResult] = []  # rounds answered, then stopped while asking again
 
     @property
     def max_tokens(self) -> int:
@@ -139,8 +141,20 @@ class UnparsedRetry:
     async def close(self) -> None:
         await self.inner.close()
 
+    def take_cut_short(self) -> list[RoundResult]:
+        """What the stop cut short, here (a first answer whose retry was cancelled) and in the inner source."""
+        taken, self._cut_short = self._cut_short, []
+        return taken + list(getattr(self.inner, "take_cut_short", list)())
+
     async def answer(self, prompts: list[str], round_number: int | None = None) -> RoundResult:
         result = await self.inner.answer(prompts, round_number=round_number)
+        try:
+            return await self._ask_again(prompts, round_number, result)
+        except asyncio.CancelledError:  # the first answers were billed: keep their usage
+            self._cut_short.append(result)
+            raise
+
+    async def _ask_again(self, prompts: list[str], round_number: int | None, result: RoundResult) -> RoundResult:
         choices = list(result.choices)
         reminder = self.reminder_for(round_number)
         for attempt in range(1, self.retries + 1):
