@@ -114,6 +114,7 @@ class RequestClient:
         self._in_flight = 0
         self._slot = asyncio.Condition()
         self._waiting = 0  # requests waiting for a slot
+        self._waking: set[asyncio.Task] = set()  # the wake-ups of waiting requests under way
         self._pause_until = 0.0
         self.succeeded = 0
         self.max_tokens = max_tokens or options.max_tokens
@@ -159,11 +160,18 @@ class RequestClient:
             finally:
                 self._waiting -= 1
 
-    async def _release(self) -> None:
+    def _release(self) -> None:
+        # Not a coroutine: an answered request must not meet a cancellation point between
+        # leaving ``in_flight`` and returning its body, or a stop would lose its (billed) usage.
         self._in_flight -= 1
         if self._waiting:
-            async with self._slot:
-                self._slot.notify_all()
+            task = asyncio.ensure_future(self._wake_waiting())
+            self._waking.add(task)
+            task.add_done_callback(self._waking.discard)
+
+    async def _wake_waiting(self) -> None:
+        async with self._slot:
+            self._slot.notify_all()
 
     async def _on_rate_limited(self, wait: float) -> None:
         # Everyone waits out the limit, and fewer requests go out at once afterwards.
@@ -257,7 +265,7 @@ class RequestClient:
                 raw = await self._send(prompt)
                 body = raw.content
             except openai.APIError as exc:
-                await self._release()
+                self._release()
                 if isinstance(exc, openai.APIResponseValidationError):
                     self.limiter.settle(reserved, reserved)
                     return None, attempt + rate_limited, reserved
@@ -285,8 +293,8 @@ class RequestClient:
                 if outcome.delay > 0 and not outcome.why.startswith("rate limited"):
                     await asyncio.sleep(outcome.delay)
                 continue
-            await self._release()
-            await self._on_success()
+            self._release()
+            await self._on_success()  # no await inside: no cancellation point either
             return body, attempt + rate_limited, reserved
 
     def _settle(self, sent: str | list[str], reserved: int, prompt_tokens: int, completion_tokens: int) -> None:
