@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import UsageError
-from .options import Options, flag
+from .options import Options, duration_seconds, flag
 from .tokenizers import TOKENIZER_NAMES
 
 LANGS = ("en", "ko")
@@ -94,12 +94,12 @@ class RequestOptions(Options):
         """--max_time in seconds (None without it)."""
         if self.max_time is None:
             return None
-        return _duration_seconds("--max_time", self.max_time, "90m, 2h or 1h30m", zero=False)
+        return duration_seconds("--max_time", self.max_time, "90m, 2h or 1h30m", zero=False)
 
     @property
     def log_every_seconds(self) -> float:
         """--log_every in seconds (0: no progress lines)."""
-        return _duration_seconds("--log_every", self.log_every, "10s or 5m", zero=True, most=86400)
+        return duration_seconds("--log_every", self.log_every, "10s or 5m", most=86400)
 
     @property
     def sends_to_openai(self) -> bool:
@@ -419,17 +419,6 @@ def with_local_defaults(config: RequestOptions) -> RequestOptions:
     updated = dataclasses.replace(config, **changes)
     updated.given = config.given
     return updated
-
-
-def _duration_seconds(name: str, value, examples: str, *, zero: bool, most: float | None = None) -> float:
-    """A duration flag's value in seconds (``zero``: 0 is allowed; ``most``: the longest), or the one-line error."""
-    from .server_errors import parse_duration
-
-    seconds = parse_duration(str(value))
-    if seconds is None or seconds < 0 or (seconds == 0 and not zero) or (most is not None and seconds > most):
-        limit = ", up to a day" if most == 86400 else ""
-        raise UsageError(f"{name} must be seconds or a duration such as {examples}{limit}, got {value!r}")
-    return seconds
 
 
 def _check_url(name: str, url: str) -> None:

@@ -69,7 +69,7 @@ class LanguagePools:
         added = 0
         for task in tasks:
             # By script under auto: the seed loader calls a task without a lang field English.
-            lang = self.lang if self.lang != "auto" else dedup_lang({}, task.instruction, "auto")
+            lang = dedup_lang({}, task.instruction, self.lang)
             self.index(lang).add(task.instruction)
             self.pools[lang].append({"seed_id": task.id, "instruction": task.instruction})
             added += 1

@@ -84,13 +84,20 @@ def _convert(name: str, value: Any, base: type, optional: bool) -> Any:
     return value
 
 
-def _seconds(name: str, text: str) -> float:
-    """A float flag of seconds given as a duration ("90s", "5m", "1h30m", "20ms")."""
+def duration_seconds(name: str, value, examples: str = "30s or 5m", *, zero: bool = True,
+                     most: float | None = None) -> float:
+    """A flag's value in seconds, given as seconds or a duration ("90s", "5m", "1h30m", "20ms"), or
+    the one-line error. ``zero``: 0 is allowed; ``most``: the longest (86400: a day)."""
     from .server_errors import parse_duration
 
-    seconds = parse_duration(text) if not text.strip().startswith("-") else None
-    if seconds is None or not math.isfinite(seconds) or text.strip().lower() in ("nan", "inf", "infinity"):
-        raise UsageError(f"--{name} must be seconds or a duration such as 30s or 5m, got {text!r}")
+    text = str(value).strip()
+    # parse_duration reads servers' headers and clamps what it cannot use to 0; a flag refuses it.
+    unusable = text.startswith("-") or text.lower() in ("nan", "inf", "infinity")
+    seconds = None if unusable else parse_duration(text)
+    if seconds is None or not math.isfinite(seconds) or (seconds == 0 and not zero) or \
+            (most is not None and seconds > most):
+        limit = ", up to a day" if most == 86400 else ""
+        raise UsageError(f"{name} must be seconds or a duration such as {examples}{limit}, got {value!r}")
     return seconds
 
 
@@ -125,7 +132,7 @@ class Options:
                 continue
             meta = known[name].metadata.get("flag", Flag(""))
             if meta.kind == "seconds" and isinstance(value, str) and value.strip():
-                value = _seconds(name, value)
+                value = duration_seconds(f"--{name}", value)
             values[name] = _convert(name, value, base, optional)
         config = cls(**values)
         config.given = frozenset(flags)

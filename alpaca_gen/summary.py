@@ -82,25 +82,28 @@ def stop_lines(usage, *, target_reached: bool, asked_again: str = "") -> list[st
     """Plain words for what a run did not use (only what happened): answered rounds not
     needed or not written, requests cancelled on their way. ``asked_again`` ends the
     line of the cancelled requests ("; their records are asked again next run")."""
+    def was(n: int) -> str:
+        return "was" if n == 1 else "were"
+
     lines = []
     n = usage.unused_rounds
+    rounds = f"{n} answered round{'' if n == 1 else 's'}"
     if n and target_reached:
-        lines.append(f"  {n} answered round{'s were' if n != 1 else ' was'} not needed once the target was reached "
-                     "(their tokens are counted)")
+        lines.append(f"  {rounds} {was(n)} not needed once the target was reached (their tokens are counted)")
     elif n:
-        lines.append(f"  {n} answered round{'s' if n != 1 else ''} came in after the stop and {'were' if n != 1 else 'was'} "
-                     "not written (their tokens are counted; the next run asks again)")
+        lines.append(f"  {rounds} came in after the stop and {was(n)} not written (their tokens are counted; the next "
+                     "run asks again)")
     n = usage.cut_short_calls
     if n and target_reached:
-        lines.append(f"  {plural(n, 'request')} of rounds still under way at the target {'were' if n != 1 else 'was'} "
-                     "answered but not needed (their tokens are counted)")
+        lines.append(f"  {plural(n, 'request')} of rounds still under way at the target {was(n)} answered but not "
+                     "needed (their tokens are counted)")
     elif n:
-        lines.append(f"  {plural(n, 'request')} answered in rounds cut short by the stop "
-                     f"{'were' if n != 1 else 'was'} not used (their tokens are counted; the next run asks again)")
+        lines.append(f"  {plural(n, 'request')} answered in rounds cut short by the stop {was(n)} not used (their "
+                     "tokens are counted; the next run asks again)")
     n = usage.abandoned_calls
     if n:
-        lines.append(f"  {n} request{'s were' if n != 1 else ' was'} still on {'their' if n != 1 else 'its'} way "
-                     f"and {'were' if n != 1 else 'was'} cancelled{asked_again}")
+        lines.append(f"  {n} request{'' if n == 1 else 's'} {was(n)} still on {'its' if n == 1 else 'their'} way and "
+                     f"{was(n)} cancelled{asked_again}")
     return lines
 
 

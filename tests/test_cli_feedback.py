@@ -325,24 +325,22 @@ def test_an_openai_chat_model_on_the_completions_api_is_refused_up_front(run_cli
     assert chat.returncode == instruct.returncode == own_server.returncode == 0, (chat.stderr, instruct.stderr)
 
 
-@pytest.mark.parametrize("value, ok", [("90m", True), ("1h30m", True), ("45", True), ("48h", True), ("2 hours", False),
-                                       ("0", False)])
-def test_max_time_takes_seconds_or_a_duration(run_cli, tmp_path, value, ok):
-    result = run_cli("generate", "--dry_run", "--output_dir", tmp_path / "o", "--max_time", value)
+@pytest.mark.parametrize("flag, value, ok", [
+    ("--max_time", "90m", True), ("--max_time", "1h30m", True), ("--max_time", "45", True), ("--max_time", "48h", True),
+    ("--max_time", "2 hours", False), ("--max_time", "0", False),
+    ("--log_every", "5s", True), ("--log_every", "0.5", True), ("--log_every", "2m", True), ("--log_every", "0", True),
+    ("--log_every", "soon", False), ("--log_every", "2d", False), ("--log_every", "nan", False),
+    ("--log_every", "-5", False),
+])
+def test_duration_flags_take_seconds_or_a_duration(run_cli, tmp_path, flag, value, ok):
+    """--max_time has no upper bound and no 0; --log_every takes 0 (no lines) and at most a day."""
+    result = run_cli("generate", "--dry_run", "--output_dir", tmp_path / "o", flag, value)
+    error = {"--max_time": "--max_time must be seconds or a duration such as 90m",
+             "--log_every": "--log_every must be seconds"}[flag]
     if ok:
         assert result.returncode == 0, result.stderr
     else:
-        assert result.returncode == 2 and "--max_time must be seconds or a duration such as 90m" in result.stderr
-
-
-@pytest.mark.parametrize("value, ok", [("5s", True), ("0.5", True), ("2m", True), ("0", True), ("soon", False),
-                                       ("2d", False)])
-def test_log_every_takes_seconds_or_a_duration(run_cli, tmp_path, value, ok):
-    result = run_cli("generate", "--dry_run", "--output_dir", tmp_path / "o", "--log_every", value)
-    if ok:
-        assert result.returncode == 0, result.stderr
-    else:
-        assert result.returncode == 2 and result.stderr.startswith("alpaca-gen: error: --log_every must be seconds")
+        assert result.returncode == 2 and result.stderr.startswith(f"alpaca-gen: error: {error}"), result.stderr
 
 
 def test_a_terminal_without_a_width_gets_progress_lines(make_fake, tmp_path, cli_env):
